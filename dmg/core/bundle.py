@@ -100,6 +100,16 @@ _RUNTIME_CHECKS: Final[dict[str, Callable[[bytes], None]]] = {"wasi": _check_was
 RUNTIMES: Final = tuple(_RUNTIME_CHECKS)
 
 
+def check_content(data: bytes, runtime: str) -> None:
+    """Raise :class:`BundleError` unless ``data`` is a non-empty file that ``runtime`` can use."""
+    check = _RUNTIME_CHECKS.get(runtime) if type(runtime) is str else None
+    if check is None:
+        raise BundleError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
+    if not data:
+        raise BundleError("the bundle file is empty")
+    check(data)
+
+
 # --- the index node -----------------------------------------------------------------------------------------
 
 
@@ -238,14 +248,9 @@ def build_bundle(
     if not isinstance(data, bytes | bytearray | memoryview):
         raise BundleError(f"bundle content must be bytes, not {type(data).__name__}")
     data = bytes(data)
-    check = _RUNTIME_CHECKS.get(runtime) if type(runtime) is str else None
-    if check is None:
-        raise BundleError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
-    if not data:
-        raise BundleError("the bundle file is empty")
     if len(data) > max_size:
         raise TooLargeError(f"the bundle file is {len(data)} bytes, over the {max_size}-byte limit")
-    check(data)
+    check_content(data, runtime)
     chunks = []
     for start in range(0, len(data), CHUNK_SIZE):
         piece = data[start : start + CHUNK_SIZE]

@@ -1,0 +1,5 @@
+"""``python -m dmg`` runs the ``dmg`` command."""
+
+from dmg.cli.main import main
+
+main()

@@ -1,0 +1,156 @@
+"""Name-log validation as a pure state machine.
+
+Two kinds of append-only logs (the design follows Warg's per-package logs):
+
+- a **namespace log** per authority (``com.example``): ``claim`` first, then ``grant`` and ``revoke`` of keys;
+- a **DXN log** per module name (``com.example/function/x``): ``release``, ``yank`` and ``unyank`` of versions.
+
+``NamespaceState.apply`` and ``DXNLogState.apply`` take the current state and one verified entry and return the
+next state, or raise: :class:`LogError` for a broken chain (wrong ``prev`` or ``seq``, time going backwards, an
+entry for another log), :class:`UnauthorizedError` when no signer holds the needed permission, and
+:class:`ConflictError` for a version released twice (ever, also after a yank) or a yank of what was never released.
+States are immutable values, so a caller can validate a whole batch and store nothing if any entry fails.
+
+Signatures must already be verified (:meth:`dmg.core.envelope.Envelope.verify`); this module checks who signed,
+not whether the signatures are genuine. It does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from dmg.core.cid import CID
+from dmg.core.dxn import DXN
+from dmg.core.errors import ConflictError, LogError, UnauthorizedError
+from dmg.core.keys import PublicKey
+from dmg.core.records import (
+    PERMISSIONS,
+    DXNEntry,
+    NamespaceClaim,
+    NamespaceEntry,
+    NamespaceGrant,
+    NamespaceRevoke,
+    Release,
+    Unyank,
+    Yank,
+)
+from dmg.core.semver import Version
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """Where a log stands: the CID, seq and time of its last entry (``cid`` is None for an empty log)."""
+
+    cid: CID | None = None
+    seq: int = -1
+    time: int = 0
+
+    def check_next(self, log: str, entry_cid: CID, seq: int, prev: CID | None, time: int) -> LogHead:
+        if seq != self.seq + 1:
+            raise LogError(f"log {log}: entry has seq {seq}, expected {self.seq + 1}")
+        if prev != self.cid:
+            raise LogError(f"log {log}: entry's prev {prev} is not the log head {self.cid}")
+        if time < self.time:
+            raise LogError(f"log {log}: entry time {time} is before the previous entry's time {self.time}")
+        return LogHead(entry_cid, seq, time)
+
+
+@dataclass(frozen=True)
+class NamespaceState:
+    """Who may do what in one namespace, after the entries applied so far."""
+
+    namespace: str
+    head: LogHead = field(default_factory=LogHead)
+    permissions: Mapping[PublicKey, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    revoked: frozenset[PublicKey] = frozenset()
+
+    @property
+    def claimed(self) -> bool:
+        return self.head.cid is not None
+
+    def holders(self, permission: str) -> frozenset[PublicKey]:
+        return frozenset(key for key, granted in self.permissions.items() if permission in granted)
+
+    def require(self, permission: str, signers: frozenset[PublicKey], what: str) -> None:
+        """Raise :class:`UnauthorizedError` unless some signer holds ``permission`` now."""
+        if not self.claimed:
+            raise UnauthorizedError(f"namespace {self.namespace!r} is not claimed; claim it before {what}")
+        if not signers & self.holders(permission):
+            revoked = signers & self.revoked
+            detail = f" (key {sorted(revoked)[0].did} was revoked)" if revoked else ""
+            raise UnauthorizedError(
+                f"no signer of {what} holds the {permission!r} permission in namespace {self.namespace!r}{detail}"
+            )
+
+    def apply(self, entry_cid: CID, entry: NamespaceEntry, signers: frozenset[PublicKey]) -> NamespaceState:
+        if entry.namespace != self.namespace:
+            raise LogError(f"entry for namespace {entry.namespace!r} cannot extend the log of {self.namespace!r}")
+        if isinstance(entry, NamespaceClaim):
+            if self.claimed:
+                raise ConflictError(f"namespace {self.namespace!r} is already claimed")
+            if not signers & set(entry.keys):
+                raise UnauthorizedError("a claim must be signed by at least one of the keys it claims with")
+            head = self.head.check_next(self.namespace, entry_cid, entry.seq, entry.prev, entry.time)
+            every = frozenset(PERMISSIONS)
+            return replace(self, head=head, permissions=MappingProxyType(dict.fromkeys(entry.keys, every)))
+        self.require("grant", signers, f"a {entry.TYPE}")
+        head = self.head.check_next(self.namespace, entry_cid, entry.seq, entry.prev, entry.time)
+        permissions = dict(self.permissions)
+        if isinstance(entry, NamespaceGrant):
+            assert entry.key is not None
+            permissions[entry.key] = entry.permissions
+            return replace(
+                self, head=head, permissions=MappingProxyType(permissions), revoked=self.revoked - {entry.key}
+            )
+        assert isinstance(entry, NamespaceRevoke) and entry.key is not None
+        if entry.key not in permissions:
+            raise ConflictError(f"key {entry.key.did} holds no permission in {self.namespace!r} to revoke")
+        del permissions[entry.key]
+        if not any("grant" in granted for granted in permissions.values()):
+            raise ConflictError(f"revoking {entry.key.did} would leave no key able to grant in {self.namespace!r}")
+        return replace(self, head=head, permissions=MappingProxyType(permissions), revoked=self.revoked | {entry.key})
+
+
+@dataclass(frozen=True)
+class DXNLogState:
+    """The versions of one DXN: which were released (to which record) and which are yanked."""
+
+    dxn: DXN
+    head: LogHead = field(default_factory=LogHead)
+    released: Mapping[Version, CID] = field(default_factory=lambda: MappingProxyType({}))
+    yanked: Mapping[Version, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def apply(
+        self, entry_cid: CID, entry: DXNEntry, signers: frozenset[PublicKey], namespace: NamespaceState
+    ) -> DXNLogState:
+        """Apply ``entry`` signed by ``signers``, judged against ``namespace`` as it stands at this entry."""
+        if entry.dxn != self.dxn:
+            raise LogError(f"entry for {entry.dxn} cannot extend the log of {self.dxn}")
+        if namespace.namespace != self.dxn.authority:
+            raise LogError(f"namespace {namespace.namespace!r} does not govern {self.dxn}")
+        version = entry.version
+        assert version is not None
+        if isinstance(entry, Release):
+            namespace.require("release", signers, f"a release of {self.dxn}@{version}")
+            if version in self.released:
+                raise ConflictError(f"{self.dxn}@{version} was already released; a version is released only once")
+            head = self.head.check_next(str(self.dxn), entry_cid, entry.seq, entry.prev, entry.time)
+            assert entry.record is not None
+            return replace(self, head=head, released=MappingProxyType({**self.released, version: entry.record}))
+        namespace.require("yank", signers, f"a {entry.TYPE} of {self.dxn}@{version}")
+        if version not in self.released:
+            raise ConflictError(f"{self.dxn}@{version} was never released")
+        head = self.head.check_next(str(self.dxn), entry_cid, entry.seq, entry.prev, entry.time)
+        yanked = dict(self.yanked)
+        if isinstance(entry, Yank):
+            if version in yanked:
+                raise ConflictError(f"{self.dxn}@{version} is already yanked")
+            yanked[version] = entry.reason
+        else:
+            assert isinstance(entry, Unyank)
+            if version not in yanked:
+                raise ConflictError(f"{self.dxn}@{version} is not yanked")
+            del yanked[version]
+        return replace(self, head=head, yanked=MappingProxyType(yanked))

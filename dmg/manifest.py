@@ -1,0 +1,202 @@
+"""The ``dmg.yml`` manifest a publisher writes, and the scaffold ``dmg init`` creates.
+
+A manifest uses the top-level keys of a module record in the friendly forms people type: sizes like ``32MiB``,
+durations like ``5s``, the bundle as a file path (relative to the manifest), dependencies as a DXN → range mapping.
+:meth:`Manifest.load` checks everything and names the key and the problem in every error
+(``dmg.yml: resources.memory: '32 MB' is not a size``); :meth:`Manifest.to_record` produces the
+:class:`~dmg.core.records.ModuleRecord` once the bundle's CID is known.
+
+Reading the bundle file and chunking it is :mod:`dmg.core.bundle`'s job; signing is the publisher's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from dmg.core.cid import CID
+from dmg.core.dxn import DXN
+from dmg.core.errors import DmgError, ManifestError
+from dmg.core.records import ModuleRecord
+
+MANIFEST_NAME: Final = "dmg.yml"
+TOP_LEVEL_KEYS: Final = (
+    "name",
+    "version",
+    "description",
+    "runtime",
+    "bundle",
+    "functions",
+    "resources",
+    "apis",
+    "dependencies",
+    "triggers",
+)
+_SIZE_UNITS: Final = {
+    "": 1,
+    "b": 1,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+}
+_DURATION_UNITS: Final = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+_SIZE: Final = re.compile(r"\s*([0-9]+)\s*([a-zA-Z]*)\s*\Z")
+_DURATION: Final = re.compile(r"\s*([0-9]+)\s*(ms|s|m|h)\s*\Z")
+
+
+def parse_size(value: Any, key: str) -> int:
+    """``32MiB`` → 33554432; a bare integer is bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if not match or match.group(2).lower() not in _SIZE_UNITS:
+        raise ManifestError(f"{key}: {value!r} is not a size (use e.g. 512KiB, 32MiB, 1GiB)")
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+
+
+def parse_duration(value: Any, key: str) -> int:
+    """``5s`` → 5000 milliseconds; a bare integer is milliseconds."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ManifestError(f"{key}: {value!r} is not a duration (use e.g. 500ms, 5s, 2m)")
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def _resources(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ManifestError("resources: must be a mapping")
+    out = dict(data)
+    if "memory" in data:
+        out["memory"] = parse_size(data["memory"], "resources.memory")
+    if "storage" in data:
+        out["storage"] = parse_size(data["storage"], "resources.storage")
+    if "cpu" in data:
+        cpu = data["cpu"]
+        if not isinstance(cpu, dict):
+            raise ManifestError("resources.cpu: must be a mapping such as {timeout: 5s}")
+        out["cpu"] = dict(cpu)
+        if "timeout" in cpu:
+            out["cpu"]["timeout"] = parse_duration(cpu["timeout"], "resources.cpu.timeout")
+    return out
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A parsed ``dmg.yml``; ``fields`` holds the record fields except the bundle CID."""
+
+    path: Path
+    bundle_path: Path
+    fields: dict[str, Any]
+
+    @property
+    def dxn(self) -> DXN:
+        return DXN.parse(self.fields["dxn"])
+
+    @property
+    def version(self) -> str:
+        return str(self.fields["version"])
+
+    @property
+    def runtime(self) -> str:
+        return str(self.fields["runtime"])
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Manifest:
+        """Read a manifest file (or ``dmg.yml`` inside a directory)."""
+        file = Path(path)
+        if file.is_dir():
+            file = file / MANIFEST_NAME
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ManifestError(f"cannot read manifest {str(file)!r}: {exc.strerror}") from exc
+        try:
+            return cls.parse(text, file)
+        except ManifestError as exc:
+            raise ManifestError(f"{file.name}: {exc}") from exc
+
+    @classmethod
+    def parse(cls, text: str, path: Path) -> Manifest:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ManifestError(f"not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ManifestError("the manifest must be a mapping of keys such as name, version, runtime")
+        unknown = sorted(set(map(str, data)) - set(TOP_LEVEL_KEYS))
+        if unknown:
+            raise ManifestError(f"{unknown[0]}: unknown key (known: {', '.join(TOP_LEVEL_KEYS)})")
+        for key in ("name", "version", "runtime", "bundle"):
+            if key not in data:
+                raise ManifestError(f"{key}: missing")
+            if not isinstance(data[key], str):
+                raise ManifestError(f"{key}: must be a string (quote it), not {type(data[key]).__name__}")
+        dependencies = data.get("dependencies") or {}
+        if not isinstance(dependencies, dict):
+            raise ManifestError("dependencies: must be a mapping of DXN to version range")
+        fields: dict[str, Any] = {
+            "type": ModuleRecord.TYPE,
+            "dxn": data["name"],
+            "version": data["version"],
+            "description": data.get("description") or "",
+            "runtime": data["runtime"],
+            "functions": data.get("functions") or [],
+            "resources": _resources(data.get("resources") or {}),
+            "apis": data.get("apis") or {},
+            "dependencies": {str(name): str(spec) for name, spec in dependencies.items()},
+            "triggers": data.get("triggers") or [],
+        }
+        manifest = cls(path, (path.parent / data["bundle"]).resolve(), fields)
+        manifest.to_record(CID.of(b"", 0x55))
+        return manifest
+
+    def to_record(self, bundle: CID) -> ModuleRecord:
+        """The module record for this manifest with ``bundle`` as its bundle CID."""
+        try:
+            return ModuleRecord.from_dict({**self.fields, "bundle": bundle})
+        except DmgError as exc:
+            raise ManifestError(_manifest_key(str(exc))) from exc
+
+
+def _manifest_key(message: str) -> str:
+    """Speak in manifest keys: the record calls the name ``dxn``, the manifest calls it ``name``."""
+    return re.sub(r"^(module record: field 'dxn'|dxn)\b", "name", message)
+
+
+def scaffold(name: DXN, version: str = "0.1.0") -> str:
+    """The text of a new ``dmg.yml`` with every key, for a pure function (no storage, network or spaces)."""
+    function = name.path[-1].replace("-", "_")
+    return f"""\
+# DMG module manifest. Publish with: dmg publish --key KEY --registry TARGET
+name: {name.base}
+version: {version}
+description: A pure function that echoes its input
+runtime: wasi                       # wasi | container
+bundle: build/{name.path[-1]}.wasm  # the WASI command to publish, chunked into blocks on publish
+functions:
+  - name: {function}
+    description: Returns its input unchanged
+    inputSchema: {{type: object}}
+    outputSchema: {{type: object}}
+resources:                          # what the orchestrator must grant; nothing more is available
+  memory: 16MiB
+  cpu: {{timeout: 1s}}
+  storage: 0                        # bytes of /data; 0 = no storage
+  network: {{allow: []}}              # host:port entries the function may reach
+  spaces: none                      # none | read | read-write
+apis:
+  provides: []                      # e.g. com.example/api/thing@1.0.0
+  requires: []                      # e.g. org.dxos/api/echo@^0.1
+dependencies: {{}}                    # DXN: range, e.g. org.dxos/function/universal-indexer: ^1.2
+triggers: []                        # e.g. - {{function: {function}, spec: {{kind: timer, cron: "*/5 * * * *"}}}}
+"""

@@ -1,0 +1,287 @@
+"""The embedded store: one SQLite file (WAL mode) through aiosqlite.
+
+Tables: ``blocks`` (CID → bytes), ``entries`` (every accepted log entry in acceptance order), and the derived
+state: ``namespaces`` + ``namespace_keys`` (log heads and permissions), ``dxn_logs`` + ``versions`` (log heads and
+the name → version → record index). :meth:`SQLiteStore.commit` writes a whole :class:`Commit` inside one
+``BEGIN IMMEDIATE`` transaction and rolls back on any error, so a failed publish leaves the file unchanged. The
+``UNIQUE (log, seq)`` constraint turns a race between two writers on the same log into a
+:class:`ConflictError` instead of a fork.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+import aiosqlite
+
+from dmg.core.cid import CID
+from dmg.core.dxn import DXN
+from dmg.core.errors import ConflictError, StoreError
+from dmg.core.keys import PublicKey
+from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
+from dmg.core.semver import Version
+from dmg.store.base import Commit, StoredEntry, StoreStats, VersionInfo
+
+DATABASE_NAME: Final = "registry.sqlite3"
+SCHEMA_VERSION: Final = 1
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (cid BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+    position INTEGER PRIMARY KEY,
+    cid BLOB NOT NULL UNIQUE,
+    log TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    UNIQUE (log, seq)
+);
+CREATE TABLE IF NOT EXISTS namespaces (
+    namespace TEXT PRIMARY KEY, head BLOB NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS namespace_keys (
+    namespace TEXT NOT NULL, key BLOB NOT NULL, permissions TEXT NOT NULL, revoked INTEGER NOT NULL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dxn_logs (
+    dxn TEXT PRIMARY KEY, namespace TEXT NOT NULL, head BLOB NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions (
+    dxn TEXT NOT NULL, version TEXT NOT NULL, record BLOB NOT NULL, entry BLOB NOT NULL,
+    yanked INTEGER NOT NULL DEFAULT 0, yank_reason TEXT NOT NULL DEFAULT '',
+    published_at INTEGER NOT NULL, publisher TEXT NOT NULL,
+    PRIMARY KEY (dxn, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dxn_logs_by_namespace ON dxn_logs (namespace);
+"""
+
+
+class SQLiteStore:
+    """A :class:`~dmg.store.base.Store` in ``<data_dir>/registry.sqlite3``."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    async def open(cls, data_dir: str | os.PathLike[str]) -> SQLiteStore:
+        directory = Path(data_dir)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create data directory {str(directory)!r}: {exc.strerror}") from exc
+        path = directory / DATABASE_NAME
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None)
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA synchronous=NORMAL")
+            await connection.execute("PRAGMA foreign_keys=ON")
+            await connection.executescript(_SCHEMA)
+            async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                await connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                await connection.close()
+                raise StoreError(f"{path} has schema version {row[0]}; this dmg understands {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from exc
+        return cls(connection, path)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    # --- blocks -----------------------------------------------------------------------------------------------
+
+    async def get_block(self, cid: CID) -> bytes | None:
+        async with self._db.execute("SELECT data FROM blocks WHERE cid = ?", (cid.bytes,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else bytes(row[0])
+
+    async def has_blocks(self, cids: Iterable[CID]) -> set[CID]:
+        wanted = {cid.bytes: cid for cid in cids}
+        found: set[CID] = set()
+        keys = list(wanted)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(f"SELECT cid FROM blocks WHERE cid IN ({marks})", chunk) as cursor:
+                found.update([wanted[bytes(row[0])] async for row in cursor])
+        return found
+
+    async def iter_blocks(self) -> AsyncIterator[tuple[CID, bytes]]:
+        async with self._db.execute("SELECT cid, data FROM blocks") as cursor:
+            async for cid, data in cursor:
+                yield CID(bytes(cid)), bytes(data)
+
+    # --- entries ----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _entry(row: sqlite3.Row | tuple[object, ...]) -> StoredEntry:
+        position, cid, log, kind, seq, time = row
+        return StoredEntry(int(position), CID(bytes(cid)), str(log), str(kind), int(seq), int(time))  # type: ignore[call-overload]
+
+    async def iter_entries(self) -> AsyncIterator[StoredEntry]:
+        sql = "SELECT position, cid, log, kind, seq, time FROM entries ORDER BY position"
+        async with self._db.execute(sql) as cursor:
+            async for row in cursor:
+                yield self._entry(row)
+
+    async def log_entries(self, log: str) -> list[StoredEntry]:
+        sql = "SELECT position, cid, log, kind, seq, time FROM entries WHERE log = ? ORDER BY seq"
+        async with self._db.execute(sql, (log,)) as cursor:
+            return [self._entry(row) async for row in cursor]
+
+    # --- state ------------------------------------------------------------------------------------------------
+
+    async def load_namespace(self, namespace: str) -> NamespaceState:
+        sql = "SELECT head, seq, time FROM namespaces WHERE namespace = ?"
+        async with self._db.execute(sql, (namespace,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return NamespaceState(namespace)
+        permissions: dict[PublicKey, frozenset[str]] = {}
+        revoked: set[PublicKey] = set()
+        sql = "SELECT key, permissions, revoked FROM namespace_keys WHERE namespace = ?"
+        async with self._db.execute(sql, (namespace,)) as cursor:
+            async for key, granted, is_revoked in cursor:
+                public = PublicKey(bytes(key))
+                if is_revoked:
+                    revoked.add(public)
+                else:
+                    permissions[public] = frozenset(json.loads(granted))
+        return NamespaceState(
+            namespace,
+            LogHead(CID(bytes(row[0])), int(row[1]), int(row[2])),
+            MappingProxyType(permissions),
+            frozenset(revoked),
+        )
+
+    async def load_dxn_log(self, dxn: DXN) -> DXNLogState:
+        name = str(dxn)
+        async with self._db.execute("SELECT head, seq, time FROM dxn_logs WHERE dxn = ?", (name,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return DXNLogState(dxn)
+        released: dict[Version, CID] = {}
+        yanked: dict[Version, str] = {}
+        sql = "SELECT version, record, yanked, yank_reason FROM versions WHERE dxn = ?"
+        async with self._db.execute(sql, (name,)) as cursor:
+            async for version, record, is_yanked, reason in cursor:
+                parsed = Version.parse(version)
+                released[parsed] = CID(bytes(record))
+                if is_yanked:
+                    yanked[parsed] = reason
+        return DXNLogState(
+            dxn,
+            LogHead(CID(bytes(row[0])), int(row[1]), int(row[2])),
+            MappingProxyType(released),
+            MappingProxyType(yanked),
+        )
+
+    @staticmethod
+    def _version(row: tuple[object, ...]) -> VersionInfo:
+        dxn, version, record, entry, yanked, reason, published_at, publisher = row
+        return VersionInfo(
+            DXN.parse(str(dxn)),
+            str(version),
+            CID(bytes(record)),
+            CID(bytes(entry)),  # type: ignore[arg-type]
+            bool(yanked),
+            str(reason),
+            int(published_at),
+            str(publisher),  # type: ignore[call-overload]
+        )
+
+    _VERSION_COLUMNS: Final = "dxn, version, record, entry, yanked, yank_reason, published_at, publisher"
+
+    async def versions(self, dxn: DXN) -> list[VersionInfo]:
+        sql = f"SELECT {self._VERSION_COLUMNS} FROM versions WHERE dxn = ?"
+        async with self._db.execute(sql, (str(dxn.base),)) as cursor:
+            rows = [self._version(row) async for row in cursor]
+        return sorted(rows, key=lambda info: Version.parse(info.version))
+
+    async def version(self, dxn: DXN, version: str) -> VersionInfo | None:
+        sql = f"SELECT {self._VERSION_COLUMNS} FROM versions WHERE dxn = ? AND version = ?"
+        async with self._db.execute(sql, (str(dxn.base), version)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else self._version(row)
+
+    async def dxns(self, namespace: str | None = None) -> list[DXN]:
+        if namespace is None:
+            cursor = await self._db.execute("SELECT dxn FROM dxn_logs ORDER BY dxn")
+        else:
+            cursor = await self._db.execute("SELECT dxn FROM dxn_logs WHERE namespace = ? ORDER BY dxn", (namespace,))
+        async with cursor:
+            return [DXN.parse(row[0]) async for row in cursor]
+
+    # --- writing ----------------------------------------------------------------------------------------------
+
+    async def _write_state(self, commit: Commit) -> None:
+        db = self._db
+        for state in commit.namespaces.values():
+            assert state.head.cid is not None
+            await db.execute(
+                "INSERT OR REPLACE INTO namespaces VALUES (?, ?, ?, ?)",
+                (state.namespace, state.head.cid.bytes, state.head.seq, state.head.time),
+            )
+            await db.execute("DELETE FROM namespace_keys WHERE namespace = ?", (state.namespace,))
+            rows = [
+                (state.namespace, key.raw, json.dumps(sorted(granted)), 0) for key, granted in state.permissions.items()
+            ] + [(state.namespace, key.raw, "[]", 1) for key in state.revoked]
+            await db.executemany("INSERT INTO namespace_keys VALUES (?, ?, ?, ?)", rows)
+        await db.executemany(
+            "INSERT INTO versions (dxn, version, record, entry, published_at, publisher) VALUES (?, ?, ?, ?, ?, ?)",
+            [(r.dxn, r.version, r.record.bytes, r.entry.bytes, r.time, r.publisher) for r in commit.releases],
+        )
+        for name, log in commit.dxn_logs.items():
+            assert log.head.cid is not None
+            await db.execute(
+                "INSERT OR REPLACE INTO dxn_logs VALUES (?, ?, ?, ?, ?)",
+                (name, log.dxn.authority, log.head.cid.bytes, log.head.seq, log.head.time),
+            )
+            await db.execute("UPDATE versions SET yanked = 0, yank_reason = '' WHERE dxn = ?", (name,))
+            await db.executemany(
+                "UPDATE versions SET yanked = 1, yank_reason = ? WHERE dxn = ? AND version = ?",
+                [(reason, name, str(version)) for version, reason in log.yanked.items()],
+            )
+
+    async def commit(self, commit: Commit) -> None:
+        db = self._db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await db.executemany("INSERT OR IGNORE INTO blocks VALUES (?, ?)", [(c.bytes, d) for c, d in commit.blocks])
+            await db.executemany(
+                "INSERT INTO entries (cid, log, kind, seq, time) VALUES (?, ?, ?, ?, ?)",
+                [(cid.bytes, log, kind, seq, time) for cid, log, kind, seq, time in commit.entries],
+            )
+            await self._write_state(commit)
+        except sqlite3.IntegrityError as exc:
+            await db.execute("ROLLBACK")
+            raise ConflictError(f"another writer extended the same log first ({exc}); retry") from exc
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+
+    async def stats(self) -> StoreStats:
+        async def scalar(sql: str) -> int:
+            async with self._db.execute(sql) as cursor:
+                row = await cursor.fetchone()
+            return int(row[0] or 0) if row else 0
+
+        return StoreStats(
+            blocks=await scalar("SELECT count(*) FROM blocks"),
+            block_bytes=await scalar("SELECT sum(length(data)) FROM blocks"),
+            entries=await scalar("SELECT count(*) FROM entries"),
+            namespaces=await scalar("SELECT count(*) FROM namespaces"),
+            modules=await scalar("SELECT count(*) FROM dxn_logs"),
+            versions=await scalar("SELECT count(*) FROM versions"),
+        )

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dmg.core.cid import CID, RAW
+from dmg.core.dxn import DXN
+from dmg.core.errors import ManifestError
+from dmg.manifest import TOP_LEVEL_KEYS, Manifest, parse_duration, parse_size, scaffold
+
+DESIGN_EXAMPLE = """
+name: com.example/function/mail-bridge
+version: 1.4.0
+description: Mirrors an IMAP mailbox into a space
+runtime: wasi
+bundle: build/mail_bridge.wasm
+functions:
+  - name: sync
+    description: Fetch new mail and write it to the space
+    inputSchema: {type: object, properties: {mailbox: {type: string}}}
+    outputSchema: {type: object}
+resources:
+  memory: 32MiB
+  cpu: {timeout: 5s}
+  storage: 10MiB
+  network: {allow: ["imap.example.com:993"]}
+  spaces: read-write
+apis:
+  provides: [com.example/api/mail@1.0.0]
+  requires: [org.dxos/api/echo@^0.1]
+dependencies:
+  org.dxos/function/universal-indexer: ^1.2
+triggers:
+  - function: sync
+    spec: {kind: timer, cron: "*/5 * * * *"}
+    input: {mailbox: INBOX}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "dmg.yml"
+    path.write_text(text)
+    return path
+
+
+def test_design_example_parses(tmp_path: Path) -> None:
+    manifest = Manifest.load(write(tmp_path, DESIGN_EXAMPLE))
+    assert manifest.bundle_path == (tmp_path / "build" / "mail_bridge.wasm").resolve()
+    record = manifest.to_record(CID.of(b"wasm", RAW))
+    assert record.resources.memory == 32 * 1024 * 1024
+    assert record.resources.cpu_timeout_ms == 5000
+    assert record.resources.storage == 10 * 1024 * 1024
+    assert record.resources.network == ("imap.example.com:993",)
+    assert record.triggers[0].spec["cron"] == "*/5 * * * *"
+    assert str(record.dependencies[0].dxn) == "org.dxos/function/universal-indexer"
+
+
+def test_directory_argument_finds_dmg_yml(tmp_path: Path) -> None:
+    write(tmp_path, DESIGN_EXAMPLE)
+    assert Manifest.load(tmp_path).version == "1.4.0"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.pop("name"), "name: missing"),
+        (lambda d: d.update(version=1.4), "version: must be a string"),
+        (lambda d: d.update(colour="blue"), "colour: unknown key"),
+        (lambda d: d["resources"].update(memory="32 megs"), "resources.memory: '32 megs' is not a size"),
+        (lambda d: d["resources"].update(cpu={"timeout": "soon"}), "resources.cpu.timeout: 'soon' is not a duration"),
+        (lambda d: d["resources"].update(cpu=5), "resources.cpu: must be a mapping"),
+        (lambda d: d.update(runtime="jvm"), "runtime: must be one of"),
+        (lambda d: d.update(name="Com.Example//x"), "name"),
+        (lambda d: d.update(dependencies=["a"]), "dependencies: must be a mapping"),
+        (lambda d: d["functions"][0].update(name="Bad Name"), "function name"),
+    ],
+)
+def test_errors_name_the_key(tmp_path: Path, edit: object, message: str) -> None:
+    data = yaml.safe_load(DESIGN_EXAMPLE)
+    edit(data)  # type: ignore[operator]
+    with pytest.raises(ManifestError, match=message.replace("(", r"\(")) as caught:
+        Manifest.load(write(tmp_path, yaml.safe_dump(data)))
+    assert str(caught.value).startswith("dmg.yml: ")
+
+
+def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="not valid YAML"):
+        Manifest.load(write(tmp_path, "name: [unclosed"))
+    with pytest.raises(ManifestError, match="must be a mapping"):
+        Manifest.load(write(tmp_path, "- a list"))
+    with pytest.raises(ManifestError, match="cannot read manifest"):
+        Manifest.load(tmp_path / "missing.yml")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("1", 1), (1024, 1024), ("1KiB", 1024), ("32MiB", 33554432), ("1GB", 10**9), ("7 b", 7)]
+)
+def test_sizes(text: object, value: int) -> None:
+    assert parse_size(text, "k") == value
+
+
+@pytest.mark.parametrize(("text", "value"), [(250, 250), ("500ms", 500), ("5s", 5000), ("2m", 120000), ("1h", 3600000)])
+def test_durations(text: object, value: int) -> None:
+    assert parse_duration(text, "k") == value
+
+
+@pytest.mark.parametrize("text", ["-1", "1.5MiB", "lots", True, None, "5 parsecs"])
+def test_bad_sizes(text: object) -> None:
+    with pytest.raises(ManifestError, match="k: "):
+        parse_size(text, "k")
+
+
+def test_scaffold_has_every_key_and_is_pure(tmp_path: Path) -> None:
+    text = scaffold(DXN.parse("com.example/function/hello-world"))
+    assert set(yaml.safe_load(text)) == set(TOP_LEVEL_KEYS)
+    record = Manifest.load(write(tmp_path, text)).to_record(CID.of(b"x", RAW))
+    assert record.resources.network == ()
+    assert record.resources.spaces == "none"
+    assert not record.resources.storage
+    assert record.functions[0].name == "hello_world"
