@@ -22,8 +22,10 @@ from pathlib import Path
 
 import wasmtime
 
+from dmg.core import codec
 from dmg.core.bundle import build_bundle
 from dmg.core.car import read_car, write_car
+from dmg.core.cid import DAG_CBOR
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope, signing_input
 from dmg.core.keys import SigningKey
@@ -85,11 +87,11 @@ async def import_once(car: bytes) -> float:
 def floor_once(car: bytes) -> float:
     """Ed25519-verify every signature and sha2-256 every block of the CAR; nothing else."""
     parsed = read_car(car)
-    envelopes = [Envelope.decode(data) for cid, data in parsed.blocks.items() if cid.codec == 0x71]
+    values = [codec.decode(data) for cid, data in parsed.blocks.items() if cid.codec == DAG_CBOR]
+    envelopes = [Envelope.from_dict(value) for value in values if "signatures" in value]
     signed = [
         (signature, signing_input(envelope.payload_bytes))
         for envelope in envelopes
-        if "signatures" in envelope.to_dict()
         for signature in envelope.signatures
     ]
     datas = list(parsed.blocks.values())

@@ -44,6 +44,8 @@ from dmg.store.base import Commit, ReleaseRow, Store, StoredEntry, VersionInfo
 from dmg.store.sqlite import SQLiteStore
 
 MAX_CLOCK_SKEW_MS: Final = 5 * 60 * 1000
+INLINE_CHECK_SIZE: Final = 256 * 1024
+"""Bundles up to this size are checked on the event loop; larger ones in a worker thread, so serving goes on."""
 
 
 def now_ms() -> int:
@@ -111,6 +113,7 @@ class _Batch:
         self.clock = clock
         self.commit = Commit()
         self.blocks: dict[CID, bytes] = {}
+        self.checked_bundles: set[CID] = set()
         self.namespaces: dict[str, NamespaceState] = {}
         self.dxn_logs: dict[str, DXNLogState] = {}
 
@@ -195,6 +198,8 @@ class _Batch:
 
     async def _check_bundle(self, record: ModuleRecord, available: Mapping[CID, bytes]) -> None:
         """Every block of the bundle must be at hand and verify, and the file must suit the record's runtime."""
+        if record.bundle in self.checked_bundles:
+            return
         index_data = await self.block(record.bundle, available)
         fetched = {cid: await self.block(cid, available) for cid in bundle_block_cids(index_data)}
         index = BundleIndex.from_dict(codec.decode(index_data))
@@ -202,10 +207,14 @@ class _Batch:
             raise BundleError(
                 f"bundle {record.bundle} is for runtime {index.runtime!r}, the record says {record.runtime!r}"
             )
-        content = await asyncio.to_thread(assemble_bundle, record.bundle, fetched.get)
-        await asyncio.to_thread(check_content, content, record.runtime)
+        if index.size <= INLINE_CHECK_SIZE:
+            check_content(assemble_bundle(record.bundle, fetched.get), record.runtime)
+        else:
+            content = await asyncio.to_thread(assemble_bundle, record.bundle, fetched.get)
+            await asyncio.to_thread(check_content, content, record.runtime)
         for cid, data in fetched.items():
             self._keep(cid, data)
+        self.checked_bundles.add(record.bundle)
 
 
 class Registry:

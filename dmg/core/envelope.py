@@ -47,6 +47,23 @@ class Signature:
         return cls(PublicKey.from_multicodec(data["key"]), sig)
 
 
+_PAYLOAD_START: Final = 1 + len(codec.encode("payload"))
+_SIGNATURES_KEY: Final = codec.encode("signatures")
+
+
+def _payload_slice(block: bytes, signatures: tuple[Signature, ...]) -> bytes:
+    """The payload's bytes cut out of a canonical envelope block, instead of encoding the payload again.
+
+    Canonical key order puts ``payload`` (7 bytes) before ``signatures`` (10 bytes), so the block is
+    ``a2 | "payload" | <payload> | "signatures" | <signatures>`` and the payload ends where the tail begins.
+    """
+    tail = _SIGNATURES_KEY + codec.encode([signature.to_dict() for signature in signatures])
+    end = len(block) - len(tail)
+    if end <= _PAYLOAD_START or not block.endswith(tail):
+        raise RecordError("envelope block is not laid out as {payload, signatures}")
+    return block[_PAYLOAD_START:end]
+
+
 class Envelope:
     """A payload with one or more signatures; immutable once built."""
 
@@ -88,6 +105,7 @@ class Envelope:
         """Parse an envelope block (strict DAG-CBOR); does not verify signatures."""
         envelope = cls.from_dict(codec.decode(data))
         envelope._block = (CID.of(data, DAG_CBOR), data)
+        envelope._payload_bytes = _payload_slice(data, envelope.signatures)
         return envelope
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ This module does not know what is signed; :mod:`dmg.core.envelope` adds the doma
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Final
@@ -62,7 +63,7 @@ class PublicKey:
 
     @property
     def did(self) -> str:
-        return DID_KEY_PREFIX + multibase.encode(self.multicodec, "base58btc")
+        return _did(self.raw)
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         """True when ``signature`` is this key's Ed25519 signature of ``message``."""
@@ -86,6 +87,12 @@ class PublicKey:
 
     def __repr__(self) -> str:
         return f"PublicKey({self.did!r})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _did(raw: bytes) -> str:
+    # base58 encoding in pure Python costs more than a signature check; keys repeat, so remember them.
+    return DID_KEY_PREFIX + multibase.encode(ED25519_PUB_PREFIX + raw, "base58btc")
 
 
 class SigningKey:

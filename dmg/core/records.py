@@ -20,12 +20,13 @@ This module checks shape and meaning of one payload; whether an entry may extend
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
-import jsonschema
+import jsonschema_rs
 from croniter import croniter
 
 from dmg.core.cid import CID
@@ -77,11 +78,18 @@ def _unknown(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key not in known}
 
 
+# Names, versions and ranges are immutable values and the same texts recur in every record and log entry, so
+# parsing each text once is safe and saves most of the cost of validating a record.
+_parse_dxn = functools.lru_cache(maxsize=8192)(DXN.parse)
+_parse_version = functools.lru_cache(maxsize=8192)(Version.parse)
+_parse_range = functools.lru_cache(maxsize=8192)(Range.parse)
+
+
 def _dxn(text: Any, where: str, *, selector: bool = False) -> DXN:
     if not isinstance(text, str):
         raise RecordError(f"{where}: must be a DXN string")
     try:
-        dxn = DXN.parse(text)
+        dxn = _parse_dxn(text)
     except DmgError as exc:
         raise RecordError(f"{where}: {exc}") from exc
     if not selector and dxn.selector is not None:
@@ -93,7 +101,7 @@ def _version(text: Any, where: str) -> Version:
     if not isinstance(text, str):
         raise RecordError(f"{where}: must be a version string")
     try:
-        return Version.parse(text)
+        return _parse_version(text)
     except DmgError as exc:
         raise RecordError(f"{where}: {exc}") from exc
 
@@ -102,7 +110,7 @@ def _range(text: Any, where: str) -> Range:
     if not isinstance(text, str):
         raise RecordError(f"{where}: must be a version range string")
     try:
-        return Range.parse(text)
+        return _parse_range(text)
     except DmgError as exc:
         raise RecordError(f"{where}: {exc}") from exc
 
@@ -122,9 +130,12 @@ def _check_json_schema(schema: Any, where: str) -> dict[str, Any]:
     if not isinstance(schema, dict):
         raise RecordError(f"{where} must be a JSON Schema object")
     try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise RecordError(f"{where} is not a valid JSON Schema: {exc.message}") from exc
+        jsonschema_rs.meta.validate(schema)
+    except jsonschema_rs.ValidationError as exc:
+        at = "/".join(map(str, exc.instance_path))
+        raise RecordError(f"{where} is not a valid JSON Schema: {exc.message}" + (f" at /{at}" if at else "")) from exc
+    except (ValueError, jsonschema_rs.ReferencingError) as exc:
+        raise RecordError(f"{where} is not a valid JSON Schema: {exc}") from exc
     return schema
 
 
@@ -229,6 +240,12 @@ class Resources:
         return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _valid_cron(expression: str) -> bool:
+    # croniter expands the whole schedule to validate it (~1 ms); the same few expressions recur everywhere.
+    return bool(croniter.is_valid(expression))
+
+
 def _check_trigger_spec(spec: Any, where: str) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise RecordError(f"{where} must be a map")
@@ -237,7 +254,7 @@ def _check_trigger_spec(spec: Any, where: str) -> dict[str, Any]:
         raise RecordError(f"{where}.kind: must be one of {', '.join(TRIGGER_KINDS)}, not {kind!r}")
     if kind == "timer":
         cron = _get(spec, "cron", str, where)
-        if not croniter.is_valid(cron):
+        if not _valid_cron(cron):
             raise RecordError(f"{where}.cron: {cron!r} is not a valid cron expression")
     elif kind == "webhook":
         method = _optional(spec, "method", str, where, "POST")
