@@ -5,7 +5,8 @@ documented set (``BAD_REQUEST``, ``INVALID_SIGNATURE``, ``UNAUTHORIZED``, ``NOT_
 ``TOO_LARGE``, ``RATE_LIMITED``). The service layer maps the code to HTTP statuses and GraphQL
 ``extensions.code``; the CLI prints the message on one line. Messages are written for a person to act on.
 
-This module defines types only; it raises nothing itself.
+This module defines types only, and :data:`ERROR_CLASSES`, the one table from code back to class (the HTTP client
+uses it); it raises nothing itself.
 """
 
 from __future__ import annotations
@@ -113,3 +114,21 @@ class NotFoundError(DmgError):
 
 class StoreError(DmgError):
     """The store cannot be opened or is inconsistent."""
+
+
+class RateLimitedError(DmgError):
+    """A client sent more requests than the service allows; retry after the time the message gives."""
+
+    code = "RATE_LIMITED"
+
+
+ERROR_CLASSES: dict[str, type[DmgError]] = {
+    "BAD_REQUEST": DmgError,
+    "INVALID_SIGNATURE": SignatureError,
+    "UNAUTHORIZED": UnauthorizedError,
+    "NOT_FOUND": NotFoundError,
+    "CONFLICT": ConflictError,
+    "TOO_LARGE": TooLargeError,
+    "RATE_LIMITED": RateLimitedError,
+}
+"""Each error code mapped to the most general class that carries it: how a client turns a code back into a type."""
