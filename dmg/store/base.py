@@ -7,17 +7,28 @@ DXN has released and yanked). The state is derived data, kept so that a publish 
 
 A store never validates: :mod:`dmg.registry` verifies everything first and hands over one :class:`Commit`, which
 the store applies atomically (all of it or none). Backends: :mod:`dmg.store.sqlite` (embedded default).
+
+For the service's module listing, a store also indexes every released version for search
+(:class:`SearchDocument`: the name, descriptions and function names full-text, the APIs exactly) as part of the
+same commit, and answers :class:`ModuleQuery` with a :class:`ModulePage`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Final, Protocol
 
+from dmg.core import codec
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
+from dmg.core.errors import DmgError
 from dmg.core.namelog import DXNLogState, NamespaceState
+
+MAX_PAGE_SIZE: Final = 100
+MAX_QUERY_WORDS: Final = 16
+_WORD: Final = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,75 @@ class Commit:
 
 
 @dataclass(frozen=True)
+class SearchDocument:
+    """What one released version is found by: full text (name, descriptions, function names) and its APIs.
+
+    Built from the record envelope the registry has already verified, so reading it trusts the shape.
+    """
+
+    name: str
+    description: str
+    functions: str
+    apis: tuple[str, ...]
+
+    @classmethod
+    def from_record_block(cls, data: bytes) -> SearchDocument:
+        payload: Mapping[str, Any] = codec.decode(data)["payload"]
+        functions = payload.get("functions", [])
+        apis = payload.get("apis", {})
+        referenced = [*apis.get("provides", []), *apis.get("requires", [])]
+        return cls(
+            name=payload["dxn"],
+            description=payload.get("description", ""),
+            functions=" ".join(f"{function['name']} {function.get('description', '')}" for function in functions),
+            apis=tuple(sorted({text.split("@", 1)[0] for text in referenced})),
+        )
+
+
+@dataclass(frozen=True)
+class ModuleQuery:
+    """Which modules to list: an optional full-text ``text``, exact filters, and a page (``limit`` at ``offset``).
+
+    ``text`` is split into words; a module matches when one of its versions contains every word, each as a word
+    prefix (``echo`` finds ``echoes``), so no search syntax can be injected. ``namespace`` and ``kind`` compare
+    with the DXN's authority and first path segment; ``api`` (a base DXN) keeps modules one of whose versions
+    provides or requires that API.
+    """
+
+    text: str | None = None
+    namespace: str | None = None
+    kind: str | None = None
+    api: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise DmgError(f"page size {self.limit} is out of range: ask for 1 to {MAX_PAGE_SIZE} modules")
+        if self.offset < 0:
+            raise DmgError(f"page offset {self.offset} must not be negative")
+        if len(self.words) > MAX_QUERY_WORDS:
+            raise DmgError(f"search text has {len(self.words)} words; use at most {MAX_QUERY_WORDS}")
+
+    @property
+    def words(self) -> list[str]:
+        return _WORD.findall(self.text.lower()) if self.text else []
+
+    def match_expression(self) -> str | None:
+        """The FTS5 expression for :attr:`text`: every word quoted as a prefix term; None when it has no words."""
+        words = self.words
+        return " ".join(f'"{word}"*' for word in words) if words else None
+
+
+@dataclass(frozen=True)
+class ModulePage:
+    """One page of module names (best match first for a text query, else by name) and how many match in all."""
+
+    dxns: list[DXN]
+    total: int
+
+
+@dataclass(frozen=True)
 class StoreStats:
     blocks: int
     block_bytes: int
@@ -110,6 +190,8 @@ class Store(Protocol):
     async def version(self, dxn: DXN, version: str) -> VersionInfo | None: ...
 
     async def dxns(self, namespace: str | None = None) -> list[DXN]: ...
+
+    async def search_modules(self, query: ModuleQuery) -> ModulePage: ...
 
     async def commit(self, commit: Commit) -> None: ...
 

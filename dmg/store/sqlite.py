@@ -6,6 +6,10 @@ the name → version → record index). :meth:`SQLiteStore.commit` writes a whol
 ``BEGIN IMMEDIATE`` transaction and rolls back on any error, so a failed publish leaves the file unchanged. The
 ``UNIQUE (log, seq)`` constraint turns a race between two writers on the same log into a
 :class:`ConflictError` instead of a fork.
+
+Search: ``module_text`` (FTS5, one row per released version: name, descriptions, function names) and
+``module_apis`` (the APIs each version provides or requires) are written by the same commit as the release.
+Schema version 1 files (before search) are migrated on open by indexing the records already stored.
 """
 
 from __future__ import annotations
@@ -26,10 +30,18 @@ from dmg.core.errors import ConflictError, StoreError
 from dmg.core.keys import PublicKey
 from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
 from dmg.core.semver import Version
-from dmg.store.base import Commit, StoredEntry, StoreStats, VersionInfo
+from dmg.store.base import (
+    Commit,
+    ModulePage,
+    ModuleQuery,
+    SearchDocument,
+    StoredEntry,
+    StoreStats,
+    VersionInfo,
+)
 
 DATABASE_NAME: Final = "registry.sqlite3"
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,6 +74,18 @@ CREATE TABLE IF NOT EXISTS versions (
 CREATE INDEX IF NOT EXISTS dxn_logs_by_namespace ON dxn_logs (namespace);
 """
 
+_SEARCH_SCHEMA: Final = """
+CREATE VIRTUAL TABLE IF NOT EXISTS module_text USING fts5(
+    name, description, functions, dxn UNINDEXED, version UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS module_apis (
+    dxn TEXT NOT NULL, version TEXT NOT NULL, api TEXT NOT NULL, PRIMARY KEY (api, dxn, version)
+) WITHOUT ROWID;
+"""
+
+_SEARCH_WEIGHTS: Final = "10.0, 2.0, 4.0"
+"""bm25 weights of name, description and functions: a word in the name counts most."""
+
 
 class SQLiteStore:
     """A :class:`~dmg.store.base.Store` in ``<data_dir>/registry.sqlite3``."""
@@ -86,14 +110,37 @@ class SQLiteStore:
             await connection.executescript(_SCHEMA)
             async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
                 row = await cursor.fetchone()
+            store = cls(connection, path)
             if row is None:
+                await connection.executescript(_SEARCH_SCHEMA)
                 await connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) == 1:
+                await store._migrate_to_search()
             elif int(row[0]) != SCHEMA_VERSION:
                 await connection.close()
                 raise StoreError(f"{path} has schema version {row[0]}; this dmg understands {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
-        return cls(connection, path)
+        return store
+
+    async def _migrate_to_search(self) -> None:
+        """Version 1 → 2: create the search tables and index every version already released, in one transaction."""
+        db = self._db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SEARCH_SCHEMA.split(";"):
+                if statement.strip():
+                    await db.execute(statement)
+            sql = "SELECT v.dxn, v.version, b.data FROM versions v JOIN blocks b ON b.cid = v.record"
+            async with db.execute(sql) as cursor:
+                rows = [(str(dxn), str(version), bytes(data)) async for dxn, version, data in cursor]
+            for dxn, version, data in rows:
+                await self._index(dxn, version, SearchDocument.from_record_block(data))
+            await db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
 
     async def close(self) -> None:
         await self._db.close()
@@ -222,6 +269,58 @@ class SQLiteStore:
         async with cursor:
             return [DXN.parse(row[0]) async for row in cursor]
 
+    # --- search -----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _filters(query: ModuleQuery) -> tuple[str, list[object]]:
+        """SQL conditions on a ``dxn`` column for the exact filters of ``query``, and their parameters."""
+        conditions: list[str] = []
+        parameters: list[object] = []
+        if query.namespace is not None:
+            conditions.append("substr(dxn, 1, length(?) + 1) = ? || '/'")
+            parameters += [query.namespace, query.namespace]
+        if query.kind is not None:
+            # The kind is the path segment right after the authority: compare "<kind>/" there.
+            conditions.append("substr(dxn, instr(dxn, '/') + 1, length(?) + 1) = ? || '/'")
+            parameters += [query.kind, query.kind]
+        if query.api is not None:
+            conditions.append("dxn IN (SELECT dxn FROM module_apis WHERE api = ?)")
+            parameters.append(query.api)
+        return " AND ".join(conditions) or "1", parameters
+
+    async def search_modules(self, query: ModuleQuery) -> ModulePage:
+        where, parameters = self._filters(query)
+        expression = query.match_expression()
+        if expression is None:
+            listing = f"SELECT dxn FROM dxn_logs WHERE {where}"
+            page_sql = f"{listing} ORDER BY dxn LIMIT ? OFFSET ?"
+            count_sql = f"SELECT count(*) FROM ({listing})"
+            parameters_all = parameters
+        else:
+            # bm25() may not appear inside an aggregate, so the hits are materialised first, then grouped by module.
+            hits = (
+                f"WITH hits AS MATERIALIZED (SELECT dxn, bm25(module_text, {_SEARCH_WEIGHTS}) AS rank "
+                "FROM module_text WHERE module_text MATCH ?) "
+            )
+            grouped = f"SELECT dxn FROM hits WHERE {where} GROUP BY dxn ORDER BY min(rank), dxn"
+            page_sql = f"{hits}{grouped} LIMIT ? OFFSET ?"
+            count_sql = f"{hits} SELECT count(DISTINCT dxn) FROM hits WHERE {where}"
+            parameters_all = [expression, *parameters]
+        async with self._db.execute(page_sql, [*parameters_all, query.limit, query.offset]) as cursor:
+            dxns = [DXN.parse(row[0]) async for row in cursor]
+        async with self._db.execute(count_sql, parameters_all) as cursor:
+            row = await cursor.fetchone()
+        return ModulePage(dxns, int(row[0]) if row else 0)
+
+    async def _index(self, dxn: str, version: str, document: SearchDocument) -> None:
+        await self._db.execute(
+            "INSERT INTO module_text (name, description, functions, dxn, version) VALUES (?, ?, ?, ?, ?)",
+            (document.name, document.description, document.functions, dxn, version),
+        )
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO module_apis VALUES (?, ?, ?)", [(dxn, version, api) for api in document.apis]
+        )
+
     # --- writing ----------------------------------------------------------------------------------------------
 
     async def _write_state(self, commit: Commit) -> None:
@@ -253,6 +352,16 @@ class SQLiteStore:
                 [(reason, name, str(version)) for version, reason in log.yanked.items()],
             )
 
+    async def _index_releases(self, commit: Commit) -> None:
+        if not commit.releases:
+            return
+        blocks = dict(commit.blocks)
+        for release in commit.releases:
+            data = blocks.get(release.record) or await self.get_block(release.record)
+            if data is None:
+                raise StoreError(f"{release.dxn}@{release.version}: its record {release.record} is not stored")
+            await self._index(release.dxn, release.version, SearchDocument.from_record_block(data))
+
     async def commit(self, commit: Commit) -> None:
         db = self._db
         await db.execute("BEGIN IMMEDIATE")
@@ -263,6 +372,7 @@ class SQLiteStore:
                 [(cid.bytes, log, kind, seq, time) for cid, log, kind, seq, time in commit.entries],
             )
             await self._write_state(commit)
+            await self._index_releases(commit)
         except sqlite3.IntegrityError as exc:
             await db.execute("ROLLBACK")
             raise ConflictError(f"another writer extended the same log first ({exc}); retry") from exc
