@@ -97,6 +97,8 @@ INVALID = [
     ("org.dxos/f/x@1.2.3@4", "bad selector, unexpected '@' at 18"),
     ("dxn:org.dxos/f/x@>=1.2.3<2", "bad selector, unexpected '<' at 24"),
     ("org.dxos/f/x@01.2.3", "bad selector, leading zero in major at 13"),
+    ("org.dxos/f/x@ ^1", "whitespace before selector at 13"),
+    ("org.dxos/f/x@^1\t", "whitespace after selector at 15"),
 ]
 
 
@@ -196,7 +198,16 @@ def test_with_selector_rejects_bad_selectors_with_offsets_in_the_new_name() -> N
 
 # --- properties ---------------------------------------------------------------------------------------------
 
-labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", fullmatch=True)
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+labels = st.one_of(
+    st.text(_ALNUM, min_size=1, max_size=1),
+    st.builds(
+        lambda first, middle, last: first + middle + last,
+        st.sampled_from(_ALNUM),
+        st.text(_ALNUM + "-", max_size=61),
+        st.sampled_from(_ALNUM),
+    ),
+)
 selectors = st.sampled_from(
     [None, "latest", "beta", "1.2.3", "1.0.0-rc.1+b.2", "^1.2", "~0.1.2", ">=1 <2 || 3.x", "*", "x", "1.2.3 - 2"]
 )
@@ -214,3 +225,15 @@ def test_text_round_trips(dxn: DXN) -> None:
     assert DXN.parse(str(dxn)) == dxn
     assert DXN.parse(f"dxn:{str(dxn).upper().split('/', 1)[0]}/{str(dxn).split('/', 1)[1]}") == dxn
     assert DXN.parse(str(dxn.base)) == dxn.base
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("aB0.-/@:^1x n", max_size=20))
+def test_any_text_parses_canonically_or_fails_with_a_located_error(text: str) -> None:
+    try:
+        dxn = DXN.parse(text)
+    except DXNError as error:
+        position = int(str(error).rsplit(" at ", 1)[1])
+        assert 0 <= position <= len(text)
+    else:
+        assert DXN.parse(str(dxn)) == dxn

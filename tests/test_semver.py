@@ -6,8 +6,10 @@ range-intersection, subset), restricted to strict mode.
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
+import pickle
 
 import pytest
 from hypothesis import given, settings
@@ -614,6 +616,14 @@ def test_range_parse_needs_a_string(value: object) -> None:
         R(value)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("text", ["^1.2.3-rc || 3.x", "<0.0.0-0"])
+def test_ranges_and_versions_survive_pickle_and_copy(text: str) -> None:
+    for value in (R(text), V("1.2.3-rc.1+b"), R(text).complement()):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert copy.deepcopy(value) == value
+    assert pickle.loads(pickle.dumps(V("1.2.3+b"))).build == ("b",)
+
+
 def test_range_is_immutable() -> None:
     with pytest.raises(AttributeError, match="Range is immutable"):
         R("^1")._releases = ()  # type: ignore[misc]
@@ -898,7 +908,7 @@ def _derived(draw: st.DrawFn) -> Range:
 printable_ranges = st.composite(_derived)()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ranges, ranges, small_versions)
 def test_algebra_agrees_with_membership(a: Range, b: Range, version: Version) -> None:
     in_a, in_b = a.contains(version), b.contains(version)
@@ -914,7 +924,7 @@ def test_algebra_agrees_with_membership(a: Range, b: Range, version: Version) ->
         assert a.contains(version, include_prerelease=True)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ranges, ranges)
 def test_algebra_laws(a: Range, b: Range) -> None:
     assert a.intersect(b) == b.intersect(a)
@@ -928,14 +938,14 @@ def test_algebra_laws(a: Range, b: Range) -> None:
     assert a.allows_any(b) == (not a.intersect(b).is_empty)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(range_texts, small_versions)
 def test_or_admits_what_any_of_its_comparator_sets_admits(text: str, version: Version) -> None:
     branches = [Range.parse(branch) for branch in text.split("||")]
     assert Range.parse(text).contains(version) == any(branch.contains(version) for branch in branches)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(printable_ranges)
 def test_range_text_round_trips(parsed: Range) -> None:
     text = str(parsed)
@@ -976,7 +986,7 @@ any_versions = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(any_versions, any_versions)
 def test_precedence_matches_the_spec_and_text_round_trips(a: Version, b: Version) -> None:
     assert (a > b) - (a < b) == _spec_compare(a, b)
@@ -990,3 +1000,26 @@ def test_precedence_matches_the_spec_and_text_round_trips(a: Version, b: Version
 def test_sorting_is_a_total_order(versions: list[Version]) -> None:
     ordered = sorted(versions)
     assert ordered == sorted(versions, key=functools.cmp_to_key(_spec_compare))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("0123.-+ax", max_size=14))
+def test_version_text_either_parses_canonically_or_fails_cleanly(text: str) -> None:
+    try:
+        version = Version.parse(text)
+    except VersionError as error:
+        assert isinstance(error.__cause__, ParseProblem)
+    else:
+        assert str(version) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("012.-+xX*<>=~^| a", max_size=16))
+def test_range_text_either_parses_or_fails_with_a_located_error(text: str) -> None:
+    try:
+        parsed = Range.parse(text)
+    except RangeError as error:
+        assert isinstance(error.__cause__, ParseProblem)
+        assert 0 <= error.__cause__.position <= len(text)
+    else:
+        assert Range.parse(str(parsed)) == parsed

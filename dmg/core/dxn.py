@@ -215,6 +215,11 @@ def _check_selector(text: str, start: int) -> str:
     selector = text[start:]
     if not selector:
         raise _Problem("empty selector", start)
+    # A range may be padded with whitespace, but a name carrying it would print and compare unexpectedly.
+    if selector[0].isspace():
+        raise _Problem("whitespace before selector", start)
+    if selector[-1].isspace():
+        raise _Problem("whitespace after selector", start + len(selector) - 1)
     try:
         parse_selector(selector)
     except RangeError as error:

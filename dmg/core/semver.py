@@ -48,9 +48,15 @@ Consequences worth knowing:
   prereleases). So ``^1.2.3`` then admits ``1.5.0-rc`` but neither ``1.2.3-rc`` nor ``2.0.0-rc``. npm instead
   re-desugars some ranges when ``includePrerelease`` is set (``2.x`` becomes ``>=2.0.0-0 <3.0.0-0`` and admits
   ``2.0.0-rc``); this module does not.
-- ``str(range)`` is a normalised npm range that parses back to an equal range. Only complements can hold
-  prereleases of unboundedly many releases (say, all prereleases above ``2.0.0``), which npm's grammar cannot
-  express; ``str`` shows such parts as ``(prereleases >=2.0.1-0)``, which does not parse.
+- The widened view is computed from the same two span lists, so equal ranges agree in both views:
+  ``^1.2.3 == >=1.2.3 <2.0.0`` (npm itself tells these apart only under ``includePrerelease``).
+- A resolver should choose candidates with :meth:`Range.contains` / :meth:`Range.max_satisfying` (default
+  rule) and reason with the algebra; both describe the same set.
+- ``str(range)`` is a normalised npm range that parses back to an equal range, written with ``>=``, ``<``,
+  exact versions, ``*`` and ``||`` only: ``^1.2.3`` prints as ``>=1.2.3 <2.0.0-0``, ``^0.0.3`` as ``0.0.3``
+  (the one release it admits), the empty range as ``<0.0.0-0``. Only complements (and spans handed to the
+  constructor) can hold prereleases of unboundedly many releases, say all prereleases above ``2.0.0``, which
+  npm's grammar cannot express; ``str`` shows such parts as ``(prereleases >=2.0.1-0)``, which does not parse.
 """
 
 from __future__ import annotations
@@ -74,6 +80,15 @@ _DIGITS: Final = frozenset("0123456789")
 _WILDCARDS: Final = frozenset("xX*")
 _SPACE: Final = frozenset(" \t")
 _TAG: Final = re.compile(r"[a-z][a-z0-9-]{0,62}")
+_NUMBER = r"(?:0|[1-9][0-9]*)"
+_PRERELEASE_IDENTIFIER = rf"(?:{_NUMBER}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+# The whole strict grammar as one regex: the fast path for valid text. Invalid text goes through the scanner,
+# which says what is wrong and where.
+_STRICT_VERSION: Final = re.compile(
+    rf"({_NUMBER})\.({_NUMBER})\.({_NUMBER})"
+    rf"(?:-({_PRERELEASE_IDENTIFIER}(?:\.{_PRERELEASE_IDENTIFIER})*))?"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
+)
 _TAG_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 # Printing a prerelease span band by band stays readable only for a handful of releases; beyond this the span
 # is shown with the unparseable "(prereleases ...)" notation rather than as thousands of comparator sets.
@@ -136,6 +151,9 @@ class Version:
             raise VersionError(f"a version must be a string, not {type(text).__name__}")
         if len(text) > MAX_VERSION_LENGTH:
             raise VersionError(f"invalid version {text[:32]!r}...: longer than {MAX_VERSION_LENGTH} characters")
+        match = _STRICT_VERSION.fullmatch(text)
+        if match:
+            return _from_match(match)
         scanner = _Scanner(text)
         try:
             version = scanner.version()
@@ -224,12 +242,25 @@ def _make(major: int, minor: int, patch: int, prerelease: tuple[Identifier, ...]
     return version
 
 
+def _from_match(match: re.Match[str]) -> Version:
+    major, minor, patch, prerelease, build = match.groups()
+    version = _make(
+        int(major),
+        int(minor),
+        int(patch),
+        () if prerelease is None else tuple(int(word) if word.isdigit() else word for word in prerelease.split(".")),
+    )
+    if build is not None:
+        object.__setattr__(version, "build", tuple(build.split(".")))
+    return version
+
+
 _ZERO: Final = _make(0, 0, 0)
 _LOWEST: Final = _make(0, 0, 0, (0,))
 
 
 def _release_of(version: Version) -> Version:
-    """The release a version is (or is a prerelease of), without build metadata."""
+    """The release a version is or is a prerelease of, without build metadata: the smallest release >= it."""
     return _make(version.major, version.minor, version.patch)
 
 
@@ -247,11 +278,6 @@ def _successor(version: Version) -> Version:
     if version.prerelease:
         return _make(version.major, version.minor, version.patch, (*version.prerelease, 0))
     return _make(version.major, version.minor, version.patch + 1, (0,))
-
-
-def _release_ceiling(version: Version) -> Version:
-    """The smallest release at or above ``version``."""
-    return _release_of(version)
 
 
 def _prerelease_ceiling(version: Version) -> Version:
@@ -614,7 +640,7 @@ def _comparator_set_parts(comparators: list[Comparator]) -> tuple[Span, list[Spa
             high = version if high is None else min(high, version)
         if version.prerelease:
             opted_in.add(_release_of(version))
-    releases = (_release_ceiling(low), None if high is None else _release_ceiling(high))
+    releases = (_release_of(low), None if high is None else _release_of(high))
     prereleases = []
     for release in opted_in:
         band_high = release if high is None else min(high, release)
@@ -638,7 +664,7 @@ class Range:
     def __init__(self, releases: Iterable[Span] = (), prereleases: Iterable[Span] = ()) -> None:
         snapped_releases = []
         for low, high in _checked_spans(releases):
-            snapped_releases.append((_release_ceiling(low), None if high is None else _release_ceiling(high)))
+            snapped_releases.append((_release_of(low), None if high is None else _release_of(high)))
         snapped_prereleases = []
         for low, high in _checked_spans(prereleases):
             snapped_prereleases.append((_prerelease_ceiling(low), None if high is None else _prerelease_ceiling(high)))
@@ -659,6 +685,10 @@ class Range:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Range is immutable")
+
+    def __reduce__(self) -> tuple:
+        # Slots plus the __setattr__ guard defeat pickle's default; rebuilding through the constructor does not.
+        return (Range, (self._releases, self._prereleases))
 
     # --- construction
 
@@ -901,10 +931,9 @@ def parse_selector(text: str) -> Version | Range | str:
     if first.isascii() and first.isalpha() and first not in "xX" and not looks_like_version:
         problem = _tag_problem(text)
         raise RangeError(f"invalid tag {text!r}: {problem.reason} at {problem.position}") from problem
-    try:
-        return Version.parse(text)
-    except VersionError:
-        return Range.parse(text)
+    if len(text) <= MAX_VERSION_LENGTH and (match := _STRICT_VERSION.fullmatch(text)):
+        return _from_match(match)
+    return Range.parse(text)
 
 
 def _tag_problem(text: str) -> ParseProblem:
