@@ -247,8 +247,13 @@ def test_nesting_limit() -> None:
     refused(b"\x81" * codec.MAX_DEPTH + A_CID_ITEM, "nesting deeper than 256 levels")
 
 
+class Blob(bytes):
+    pass
+
+
 def test_decode_takes_bytes_like_only() -> None:
     assert codec.decode(bytearray(b"\x01")) == 1
+    assert codec.decode(Blob(b"\x61a")) == "a"
     assert codec.decode(memoryview(b"\x82\x01\x02")) == [1, 2]
     with pytest.raises(DecodeError, match="expected bytes, got str"):
         codec.decode("01")  # type: ignore[arg-type]
@@ -348,6 +353,13 @@ def test_encode_nesting_limit_matches_decode() -> None:
         deep_map = {"a": deep_map}
     with pytest.raises(EncodeError, match="nesting deeper than 256 levels"):
         codec.encode(deep_map)
+
+
+def test_encode_refuses_cycles() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(EncodeError, match="nesting deeper than 256 levels"):
+        codec.encode({"a": loop})
 
 
 def test_encode_block() -> None:

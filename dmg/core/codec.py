@@ -214,7 +214,7 @@ _REFUSE_BUILTIN_TAGS: Final = dict.fromkeys(_CBOR2_BUILTIN_TAGS, _refuse_tag)
 def decode(data: bytes) -> Any:
     """Decode one strict DAG-CBOR block; raise :class:`DecodeError` naming the broken rule and its offset."""
     if type(data) is not bytes:
-        if not isinstance(data, (bytearray, memoryview)):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DecodeError(f"expected bytes, got {type(data).__name__}")
         data = bytes(data)
     try:
