@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dmg.cli import init, keys, namespace, publish, resolve, status, transfer
+from dmg.cli import init, keys, namespace, publish, resolve, serve, status, transfer
 from dmg.core.errors import DmgError
 
 
@@ -45,6 +45,7 @@ for command in (
     transfer.import_,
     transfer.fsck,
     status.status,
+    serve.serve,
 ):
     cli.add_command(command)
 

@@ -116,10 +116,18 @@ class StoreError(DmgError):
     """The store cannot be opened or is inconsistent."""
 
 
+class ConfigError(DmgError):
+    """A setting (command-line flag, ``DMG_*`` environment variable or config file) is invalid."""
+
+
 class RateLimitedError(DmgError):
-    """A client sent more requests than the service allows; retry after the time the message gives."""
+    """A client sent more requests than the service allows; ``retry_after`` says how many seconds to wait."""
 
     code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 ERROR_CLASSES: dict[str, type[DmgError]] = {

@@ -1,0 +1,54 @@
+"""``dmg serve``: run the registry service (GraphQL, blocks, REST) on the embedded SQLite registry.
+
+Settings come from the flags, then ``DMG_*`` environment variables, then a TOML config file, then defaults
+(:mod:`dmg.service.settings`). The GraphQL URL is printed once the server listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from dmg.service.server import serve as run_server
+from dmg.service.settings import DEFAULT_PORT, Settings
+
+
+@click.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), help="Data directory [env DMG_DATA_DIR].")
+@click.option("--host", default=None, help="Address to listen on [env DMG_HOST; default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help=f"Port, 0 for any [env DMG_PORT; default {DEFAULT_PORT}].")
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="TOML config file [env DMG_CONFIG].")
+@click.option("--max-body-bytes", type=int, default=None, help="Largest request body [default 64 MiB].")
+@click.option("--samples/--no-samples", "seed_samples", default=None, help="Seed org.example samples [default on].")
+@click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning"]))
+def serve(
+    data_dir: str | None,
+    host: str | None,
+    port: int | None,
+    config: str | None,
+    max_body_bytes: int | None,
+    seed_samples: bool | None,
+    log_level: str,
+) -> None:
+    """Serve the registry over HTTP: GraphQL (with GraphiQL) at /graphql, blocks at /ipfs/{cid}."""
+    flags = {
+        "data_dir": Path(data_dir) if data_dir else None,
+        "host": host,
+        "port": port,
+        "config": config,
+        "max_body_bytes": max_body_bytes,
+        "seed_samples": seed_samples,
+    }
+    settings = Settings.load(flags, os.environ)
+
+    def ready(url: str) -> None:
+        click.echo(f"DMG registry serving {settings.data_dir}")
+        click.echo(f"GraphQL: {url}/graphql")
+        click.echo(f"blocks:  {url}/ipfs/{{cid}}   metrics: {url}/metrics   stop: Ctrl-C")
+
+    if not asyncio.run(run_server(settings, ready, log_level)):
+        sys.exit(1)

@@ -1,0 +1,275 @@
+"""The GraphQL schema: queries over the registry, mutations taking signed envelopes, and a publish subscription.
+
+Resolvers parse their arguments with the core parsers (a bad DXN, range, version or CID is a ``BAD_REQUEST``),
+call the registry, and convert what it returns with :mod:`dmg.service.graphql.types`; a name that is not there
+is a ``NOT_FOUND`` error. Mutations take one signed envelope block, base64-encoded, and check that its entry type
+is the one the mutation names before the registry verifies and stores it.
+
+``python -m dmg.service.graphql.schema`` prints the schema; ``--write`` updates ``schema/schema.graphql``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sys
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any, Final
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
+from strawberry.scalars import JSON
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, Info
+
+from dmg.core import codec
+from dmg.core.car import MAX_BLOCK_SIZE
+from dmg.core.cid import CID, DAG_CBOR
+from dmg.core.dxn import DXN
+from dmg.core.envelope import Envelope
+from dmg.core.errors import DmgError, NotFoundError, RecordError, TooLargeError
+from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Unyank, Yank, parse_entry
+from dmg.core.semver import Version, parse_selector
+from dmg.registry import select_version
+from dmg.service.context import Service
+from dmg.service.graphql import types
+from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, ErrorCodes, operation_limits
+from dmg.service.names import parse_kind, parse_namespace
+from dmg.store.base import ModuleQuery
+
+SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
+MAX_QUERY_TOKENS: Final = 10_000
+_CURSOR_PREFIX: Final = "modules:"
+
+ServiceInfo = Info[Any, None]
+
+
+def service(info: ServiceInfo) -> Service:
+    context_service: Service = info.context["service"]
+    return context_service
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+        if text.startswith(_CURSOR_PREFIX) and text[len(_CURSOR_PREFIX) :].isdigit():
+            return int(text[len(_CURSOR_PREFIX) :])
+    except (binascii.Error, UnicodeError, ValueError):
+        pass
+    raise DmgError(f"cursor {cursor!r} is not one this server gave out: pass an endCursor or a cursor unchanged")
+
+
+async def load_module(info: ServiceInfo, dxn: DXN, version: str | None) -> types.Module | None:
+    """The module at ``version``, or at its latest (highest stable unyanked, else highest) when None."""
+    registry = service(info).registry
+    if version is None:
+        infos = await registry.versions(dxn)
+        chosen = select_version(infos, None) or (infos[-1] if infos else None)
+    else:
+        chosen = await registry.store.version(dxn, version)
+    if chosen is None:
+        return None
+    _, record = await registry.record(chosen.record)
+    return types.Module.from_record(chosen, record)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The version of a DXN that a range (or the DXN's own @selector) resolves to.")
+    async def resolve(self, info: ServiceInfo, dxn: str, range: str | None = None) -> types.Resolution | None:
+        name = DXN.parse(dxn)
+        if range is not None and name.selector is not None:
+            raise DmgError(f"give the version once: either {dxn!r} carries @{name.selector} or range does, not both")
+        selector = None if range is None else parse_selector(range)
+        return types.Resolution.from_resolution(await service(info).registry.resolve(name, selector))
+
+    @strawberry.field(description="One exact version of a module.")
+    async def module(self, info: ServiceInfo, dxn: str, version: str) -> types.Module | None:
+        name = DXN.parse(dxn).base
+        exact = Version.parse(version)
+        found = await load_module(info, name, str(exact))
+        if found is None:
+            raise NotFoundError(f"{name}@{exact} is not released in this registry")
+        return found
+
+    @strawberry.field(
+        description="Modules at their latest versions; `query` searches names, descriptions and function names "
+        "(every word, as a prefix; best match first), the other arguments filter exactly."
+    )
+    async def modules(
+        self,
+        info: ServiceInfo,
+        query: str | None = None,
+        namespace: str | None = None,
+        kind: str | None = None,
+        api: str | None = None,
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> types.ModuleConnection:
+        offset = 0 if after is None else decode_cursor(after) + 1
+        search = ModuleQuery(
+            text=query,
+            namespace=None if namespace is None else parse_namespace(namespace),
+            kind=None if kind is None else parse_kind(kind),
+            api=None if api is None else str(DXN.parse(api).base),
+            limit=DEFAULT_PAGE_SIZE if first is None else first,
+            offset=offset,
+        )
+        page = await service(info).registry.store.search_modules(search)
+        edges = []
+        for position, dxn in enumerate(page.dxns, start=offset):
+            node = await load_module(info, dxn, None)
+            if node is not None:
+                edges.append(types.ModuleEdge(cursor=encode_cursor(position), node=node))
+        end = offset + len(page.dxns)
+        return types.ModuleConnection(
+            edges=edges,
+            page_info=types.PageInfo(
+                has_next_page=end < page.total, end_cursor=encode_cursor(end - 1) if page.dxns else None
+            ),
+            total_count=page.total,
+        )
+
+    @strawberry.field(description="Every released version of a DXN, lowest first (empty if it has none).")
+    async def versions(self, info: ServiceInfo, dxn: str) -> list[types.VersionInfoType]:
+        infos = await service(info).registry.versions(DXN.parse(dxn))
+        return [types.VersionInfoType.from_info(item) for item in infos]
+
+    @strawberry.field(
+        description="The signed entries of a DXN's log (or of a namespace's log, given the bare namespace), in order."
+    )
+    async def history(self, info: ServiceInfo, dxn: str) -> list[types.LogEntry]:
+        log = str(DXN.parse(dxn).base) if "/" in dxn else parse_namespace(dxn)
+        registry = service(info).registry
+        entries = []
+        for stored in await registry.store.log_entries(log):
+            envelope = Envelope.decode(await registry.get_block(stored.cid))
+            entries.append(types.LogEntry.from_entry(stored, envelope, parse_entry(envelope.payload)))
+        return entries
+
+    @strawberry.field(description="A namespace's log head, its keys with their permissions, and its revoked keys.")
+    async def namespace(self, info: ServiceInfo, name: str) -> types.Namespace:
+        state = await service(info).registry.namespace(parse_namespace(name))
+        return types.Namespace(
+            name=state.namespace,
+            head=types.LogHead(
+                cid=None if state.head.cid is None else str(state.head.cid),
+                seq=state.head.seq,
+                time=types.Timestamp(state.head.time),
+            ),
+            keys=[
+                types.NamespaceKey(did=key.did, permissions=sorted(permissions))
+                for key, permissions in sorted(state.permissions.items())
+            ],
+            revoked=sorted(key.did for key in state.revoked),
+        )
+
+    @strawberry.field(
+        description='Any stored block, decoded, in DAG-JSON form: CIDs as {"/": cid}, bytes as {"/": {"bytes": b64}}.'
+    )
+    async def record(self, info: ServiceInfo, cid: str) -> JSON:
+        parsed = CID.parse(cid)
+        data = await service(info).registry.get_block(parsed)
+        return types.dag_json(codec.decode(data) if parsed.codec == DAG_CBOR else data)
+
+
+async def submit(info: ServiceInfo, envelope: str, entry_type: str) -> types.EntryResult:
+    """Check the write allowance, decode the base64 envelope, check its entry type, submit it."""
+    own = service(info)
+    own.check_write(info.context["request"])
+    if len(envelope) > MAX_BLOCK_SIZE * 4 // 3 + 4:
+        raise TooLargeError(f"envelope is over the {MAX_BLOCK_SIZE}-byte block limit")
+    try:
+        block = base64.b64decode(envelope, validate=True)
+    except binascii.Error:
+        raise DmgError("envelope must be the envelope block in standard base64 (with padding)") from None
+    given = Envelope.decode(block).payload.get("type")
+    if given != entry_type:
+        raise RecordError(f"this mutation takes a {entry_type!r} entry; the envelope holds {given!r}")
+    cid = await own.registry.submit_entry(block)
+    own.metrics.entries.labels("mutation").inc()
+    return types.EntryResult(cid=str(cid))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Claim a namespace: a signed namespace.claim entry, base64.")
+    async def claim_namespace(self, info: ServiceInfo, envelope: str) -> types.EntryResult:
+        return await submit(info, envelope, NamespaceClaim.TYPE)
+
+    @strawberry.mutation(description="Grant a key permissions: a signed namespace.grant entry, base64.")
+    async def grant_key(self, info: ServiceInfo, envelope: str) -> types.EntryResult:
+        return await submit(info, envelope, NamespaceGrant.TYPE)
+
+    @strawberry.mutation(description="Revoke a key: a signed namespace.revoke entry, base64.")
+    async def revoke_key(self, info: ServiceInfo, envelope: str) -> types.EntryResult:
+        return await submit(info, envelope, NamespaceRevoke.TYPE)
+
+    @strawberry.mutation(description="Yank a version: a signed yank entry, base64.")
+    async def yank(self, info: ServiceInfo, envelope: str) -> types.EntryResult:
+        return await submit(info, envelope, Yank.TYPE)
+
+    @strawberry.mutation(description="Unyank a version: a signed unyank entry, base64.")
+    async def unyank(self, info: ServiceInfo, envelope: str) -> types.EntryResult:
+        return await submit(info, envelope, Unyank.TYPE)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Releases accepted from now on, in one namespace or in all.")
+    async def published(self, info: ServiceInfo, namespace: str | None = None) -> AsyncGenerator[types.Published, None]:
+        wanted = None if namespace is None else parse_namespace(namespace)
+        async for event in service(info).events.subscribe():
+            if wanted is None or event.dxn.authority == wanted:
+                yield types.Published(dxn=str(event.dxn), version=str(event.version), cid=str(event.record))
+
+
+class RegistrySchema(strawberry.Schema):
+    """Logs only the errors that are bugs; a DmgError is the client's mistake and is answered, not logged."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        unexpected = [
+            error
+            for error in errors
+            if error.original_error is not None and not isinstance(error.original_error, DmgError)
+        ]
+        super().process_errors(unexpected, execution_context)
+
+
+def build_schema(max_depth: int = 10, max_cost: int = 1000) -> RegistrySchema:
+    return RegistrySchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(scalar_map={types.Timestamp: types.TIMESTAMP_SCALAR}),
+        extensions=[
+            lambda: MaxTokensLimiter(MAX_QUERY_TOKENS),
+            lambda: AddValidationRules([operation_limits(max_depth, max_cost)]),
+            ErrorCodes,
+        ],
+    )
+
+
+def printed_schema() -> str:
+    """The schema in SDL, as checked in at ``schema/schema.graphql``."""
+    return str(build_schema()).rstrip() + "\n"
+
+
+def main(argv: list[str]) -> None:
+    if argv == ["--write"]:
+        SCHEMA_FILE.write_text(printed_schema())
+        print(f"wrote {SCHEMA_FILE}")
+    elif not argv:
+        sys.stdout.write(printed_schema())
+    else:
+        sys.exit("usage: python -m dmg.service.graphql.schema [--write]")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,251 @@
+"""GraphQL output types, each built from the registry's own values by a ``from_...`` constructor.
+
+CIDs, DXNs, versions and keys are strings in their canonical text forms (``bafy...``, ``com.example/function/x``,
+``1.2.0``, ``did:key:z6Mk...``). Times are :data:`Timestamp` (milliseconds since the Unix epoch; an integer that
+does not fit GraphQL's 32-bit ``Int``). Free-form parts of records (JSON Schemas, resources, triggers) are
+``JSON``; :func:`dag_json` renders stored blocks after the DAG-JSON convention.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Final, NewType
+
+import strawberry
+from strawberry.scalars import JSON
+
+from dmg.core.cid import CID
+from dmg.core.envelope import Envelope
+from dmg.core.records import (
+    DXNEntry,
+    ModuleRecord,
+    NamespaceClaim,
+    NamespaceEntry,
+    NamespaceGrant,
+    NamespaceRevoke,
+    Release,
+    Yank,
+)
+from dmg.registry import Resolution as RegistryResolution
+from dmg.store.base import StoredEntry, VersionInfo
+
+Timestamp = NewType("Timestamp", int)
+
+TIMESTAMP_SCALAR: Final = strawberry.scalar(
+    name="Timestamp",
+    description="Milliseconds since the Unix epoch, as an integer (beyond the 32 bits of GraphQL's Int).",
+    serialize=int,
+    parse_value=int,
+)
+
+
+def dag_json(value: Any) -> Any:
+    """``value`` (decoded DAG-CBOR) as JSON: CIDs as ``{"/": "bafy..."}``, bytes as ``{"/": {"bytes": b64}}``."""
+    if isinstance(value, CID):
+        return {"/": str(value)}
+    if isinstance(value, bytes):
+        return {"/": {"bytes": base64.b64encode(value).decode().rstrip("=")}}
+    if isinstance(value, dict):
+        return {key: dag_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [dag_json(item) for item in value]
+    return value
+
+
+@strawberry.type(description="Which version a DXN and range resolve to.")
+class Resolution:
+    dxn: str
+    version: str
+    cid: str = strawberry.field(description="The module record's envelope CID.")
+    bundle: str = strawberry.field(description="The bundle index CID.")
+    yanked: bool
+
+    @classmethod
+    def from_resolution(cls, resolution: RegistryResolution) -> Resolution:
+        return cls(
+            dxn=str(resolution.dxn),
+            version=str(resolution.version),
+            cid=str(resolution.record),
+            bundle=str(resolution.bundle),
+            yanked=resolution.yanked,
+        )
+
+
+@strawberry.type(description="A function a module exports, with JSON Schemas for its input and output.")
+class Function:
+    name: str
+    description: str
+    input_schema: JSON
+    output_schema: JSON
+
+
+@strawberry.type(description="APIs a module provides (exact versions) and requires (ranges), as DXN@selector.")
+class Apis:
+    provides: list[str]
+    requires: list[str]
+
+
+@strawberry.type(description="Another module this one depends on, and the versions it accepts.")
+class Dependency:
+    dxn: str
+    range: str
+
+
+@strawberry.type(description="One released version of a module: its record and release metadata.")
+class Module:
+    dxn: str
+    version: str
+    cid: str = strawberry.field(description="The module record's envelope CID.")
+    description: str
+    runtime: str
+    bundle: str = strawberry.field(description="The bundle index CID.")
+    functions: list[Function]
+    resources: JSON
+    apis: Apis
+    dependencies: list[Dependency]
+    triggers: JSON
+    yanked: bool
+    yank_reason: str
+    published_at: Timestamp
+    publisher: str = strawberry.field(description="did:key of the release entry's first signer.")
+
+    @classmethod
+    def from_record(cls, info: VersionInfo, record: ModuleRecord) -> Module:
+        data = record.to_dict()
+        return cls(
+            dxn=str(record.dxn),
+            version=str(record.version),
+            cid=str(info.record),
+            description=record.description,
+            runtime=record.runtime,
+            bundle=str(record.bundle),
+            functions=[
+                Function(
+                    name=function.name,
+                    description=function.description,
+                    input_schema=function.input_schema,
+                    output_schema=function.output_schema,
+                )
+                for function in record.functions
+            ],
+            resources=data["resources"],
+            apis=Apis(provides=data["apis"]["provides"], requires=data["apis"]["requires"]),
+            dependencies=[Dependency(dxn=str(item.dxn), range=item.spec) for item in record.dependencies],
+            triggers=data["triggers"],
+            yanked=info.yanked,
+            yank_reason=info.yank_reason,
+            published_at=Timestamp(info.published_at),
+            publisher=info.publisher,
+        )
+
+
+@strawberry.type
+class ModuleEdge:
+    cursor: str
+    node: Module
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="A page of modules, each at its latest version.")
+class ModuleConnection:
+    edges: list[ModuleEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(name="Version", description="A released version of a DXN as the registry indexes it.")
+class VersionInfoType:
+    version: str
+    cid: str = strawberry.field(description="The module record's envelope CID.")
+    entry: str = strawberry.field(description="The release entry's CID.")
+    yanked: bool
+    yank_reason: str
+    published_at: Timestamp
+    publisher: str
+
+    @classmethod
+    def from_info(cls, info: VersionInfo) -> VersionInfoType:
+        return cls(
+            version=info.version,
+            cid=str(info.record),
+            entry=str(info.entry),
+            yanked=info.yanked,
+            yank_reason=info.yank_reason,
+            published_at=Timestamp(info.published_at),
+            publisher=info.publisher,
+        )
+
+
+@strawberry.type(description="One signed entry of a namespace or DXN log; fields not of its type are null.")
+class LogEntry:
+    cid: str
+    log: str
+    seq: int
+    time: Timestamp
+    type: str = strawberry.field(
+        description="namespace.claim, namespace.grant, namespace.revoke, release, yank or unyank."
+    )
+    prev: str | None
+    version: str | None
+    record: str | None = strawberry.field(description="Release: the module record's envelope CID.")
+    reason: str | None = strawberry.field(description="Yank: why.")
+    key: str | None = strawberry.field(description="Grant or revoke: the key's did:key.")
+    keys: list[str] | None = strawberry.field(description="Claim: the owners' did:keys.")
+    permissions: list[str] | None = strawberry.field(description="Grant: the permissions given.")
+    signers: list[str]
+
+    @classmethod
+    def from_entry(cls, stored: StoredEntry, envelope: Envelope, entry: NamespaceEntry | DXNEntry) -> LogEntry:
+        return cls(
+            cid=str(stored.cid),
+            log=stored.log,
+            seq=entry.seq,
+            time=Timestamp(entry.time),
+            type=entry.TYPE,
+            prev=None if entry.prev is None else str(entry.prev),
+            version=str(entry.version) if isinstance(entry, DXNEntry) else None,
+            record=str(entry.record) if isinstance(entry, Release) else None,
+            reason=entry.reason if isinstance(entry, Yank) else None,
+            key=entry.key.did if isinstance(entry, NamespaceGrant | NamespaceRevoke) and entry.key else None,
+            keys=[key.did for key in entry.keys] if isinstance(entry, NamespaceClaim) else None,
+            permissions=sorted(entry.permissions) if isinstance(entry, NamespaceGrant) else None,
+            signers=sorted(key.did for key in envelope.signers),
+        )
+
+
+@strawberry.type(description="Where a log stands; cid is null and seq -1 for an empty log.")
+class LogHead:
+    cid: str | None
+    seq: int
+    time: Timestamp
+
+
+@strawberry.type
+class NamespaceKey:
+    did: str
+    permissions: list[str]
+
+
+@strawberry.type(description="Who may do what in a namespace; an unclaimed one has an empty log and no keys.")
+class Namespace:
+    name: str
+    head: LogHead
+    keys: list[NamespaceKey]
+    revoked: list[str]
+
+
+@strawberry.type(description="The CID of an accepted log entry.")
+class EntryResult:
+    cid: str
+
+
+@strawberry.type(description="A release just accepted by this registry.")
+class Published:
+    dxn: str
+    version: str
+    cid: str = strawberry.field(description="The module record's envelope CID.")

@@ -1,0 +1,100 @@
+"""The REST API under ``/api/v1``: publish, log entries, import, export, and log heads.
+
+Writes take what a publisher signed, as blocks: a CAR for a publish or an import, one DAG-CBOR envelope for a
+namespace or yank entry. Each handler reads the body within its limit, hands it to the registry (which verifies
+it and stores all of it or nothing), and answers with what was stored. Accepted releases are announced on the
+app's :class:`~dmg.service.events.EventHub` for GraphQL subscriptions.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dmg.core.car import MAX_BLOCK_SIZE, read_car
+from dmg.core.dxn import DXN
+from dmg.core.errors import DmgError
+from dmg.registry import PublishResult
+from dmg.service.context import Service, service_of
+from dmg.service.events import PublishedEvent
+from dmg.service.gateway import CAR_TYPE
+from dmg.service.limits import read_body
+from dmg.service.names import parse_namespace
+from dmg.service.responses import require_content_type
+
+DAG_CBOR_TYPE: Final = "application/vnd.ipld.dag-cbor"
+MAX_EXPORT_NAMES: Final = 100
+
+
+def announce(service: Service, result: PublishResult) -> None:
+    """Count an accepted release and tell the subscribers."""
+    service.metrics.publishes.inc()
+    service.metrics.entries.labels("publish").inc()
+    service.events.publish(PublishedEvent(result.dxn, result.version, result.record))
+
+
+async def publish(request: Request) -> Response:
+    service = service_of(request)
+    service.check_write(request)
+    require_content_type(request, CAR_TYPE)
+    car = read_car(await read_body(request, service.settings.max_body_bytes))
+    if len(car.roots) != 1:
+        raise DmgError(f"a publish CAR has exactly one root, the signed release entry; this one has {len(car.roots)}")
+    result = await service.registry.publish(car.roots[0], car.blocks)
+    announce(service, result)
+    return JSONResponse(
+        {"dxn": str(result.dxn), "version": str(result.version), "cid": str(result.record), "entry": str(result.entry)}
+    )
+
+
+async def entries(request: Request) -> Response:
+    service = service_of(request)
+    service.check_write(request)
+    require_content_type(request, DAG_CBOR_TYPE)
+    cid = await service.registry.submit_entry(await read_body(request, MAX_BLOCK_SIZE))
+    service.metrics.entries.labels("entry").inc()
+    return JSONResponse({"cid": str(cid)})
+
+
+async def import_car(request: Request) -> Response:
+    service = service_of(request)
+    service.check_write(request)
+    require_content_type(request, CAR_TYPE)
+    result = await service.registry.import_car(await read_body(request, service.settings.max_body_bytes))
+    service.metrics.entries.labels("import").inc(result.entries_added)
+    return JSONResponse(
+        {
+            "entriesAdded": result.entries_added,
+            "entriesKnown": result.entries_known,
+            "blocksAdded": result.blocks_added,
+        }
+    )
+
+
+async def export(request: Request) -> Response:
+    names = request.query_params.getlist("dxn")
+    if not names:
+        raise DmgError("name what to export: /api/v1/export?dxn=com.example/function/x[@range]&dxn=...")
+    if len(names) > MAX_EXPORT_NAMES:
+        raise DmgError(f"export at most {MAX_EXPORT_NAMES} DXNs per request, not {len(names)}")
+    car = await service_of(request).registry.export([DXN.parse(name) for name in names])
+    return Response(car, media_type=f"{CAR_TYPE}; version=1")
+
+
+async def head(request: Request) -> Response:
+    log: str = request.path_params["log"]
+    name = str(DXN.parse(log).base) if "/" in log else parse_namespace(log)
+    state = await service_of(request).registry.log_head(name)
+    return JSONResponse({"cid": None if state.cid is None else str(state.cid), "seq": state.seq, "time": state.time})
+
+
+routes: Final = [
+    Route("/api/v1/publish", publish, methods=["POST"]),
+    Route("/api/v1/entries", entries, methods=["POST"]),
+    Route("/api/v1/import", import_car, methods=["POST"]),
+    Route("/api/v1/export", export, methods=["GET"]),
+    Route("/api/v1/head/{log:path}", head, methods=["GET"]),
+]

@@ -1,0 +1,66 @@
+"""How errors leave the service over REST: ``{"error": {"code", "message"}}`` with the status for the code.
+
+Every :class:`~dmg.core.errors.DmgError` keeps its ``code``; Starlette's own HTTP errors (unknown route, wrong
+method) are answered in the same shape. Anything else is a bug: it is logged, and the client gets a 500 with
+code ``INTERNAL`` and no details.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from dmg.core.errors import DmgError, RateLimitedError
+from dmg.service.limits import retry_after_header
+
+STATUS_BY_CODE: Final = {
+    "BAD_REQUEST": 400,
+    "INVALID_SIGNATURE": 400,
+    "UNAUTHORIZED": 403,
+    "NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "TOO_LARGE": 413,
+    "RATE_LIMITED": 429,
+}
+CODE_BY_STATUS: Final = {404: "NOT_FOUND", 413: "TOO_LARGE", 429: "RATE_LIMITED"}
+INTERNAL: Final = "INTERNAL"
+
+logger = logging.getLogger("dmg.service")
+
+
+def error_json(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+async def dmg_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DmgError)
+    headers = {"Retry-After": retry_after_header(exc)} if isinstance(exc, RateLimitedError) else None
+    return error_json(STATUS_BY_CODE.get(exc.code, 400), exc.code, str(exc), headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = f"{request.method} {request.url.path}: {exc.detail}"
+    return error_json(exc.status_code, CODE_BY_STATUS.get(exc.status_code, "BAD_REQUEST"), message, exc.headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
+    return error_json(500, INTERNAL, "internal error; the server's log has the details")
+
+
+def require_content_type(request: Request, *accepted: str) -> None:
+    """Refuse a body whose Content-Type is not one of ``accepted`` (parameters after ``;`` are ignored).
+
+    Being strict here also keeps browsers' cross-site form posts (which cannot send these types) out.
+    """
+    given = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if given not in accepted:
+        raise DmgError(
+            f"{request.url.path} takes a body of type {' or '.join(accepted)}, not {given or 'none'!r}: "
+            "set the Content-Type header"
+        )
