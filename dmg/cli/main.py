@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dmg.cli import init, keys, namespace, publish, resolve, serve, status, transfer
+from dmg.cli import init, keys, namespace, publish, query, resolve, serve, status, transfer
 from dmg.core.errors import DmgError
 
 
@@ -41,6 +41,8 @@ for command in (
     publish.unyank,
     resolve.resolve,
     resolve.versions,
+    query.search,
+    query.show,
     transfer.export,
     transfer.import_,
     transfer.fsck,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dmg.cli.common import UserError, emit, json_option, key_option, registry_option, run_with_client, submit_entry
+from dmg.cli.transfer import transfer_progress
 from dmg.client.base import RegistryClient
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
@@ -30,7 +31,8 @@ def publish(manifest: str, key_path: str, registry: str | None, dry_run: bool, a
     async def work(client: RegistryClient) -> dict[str, object]:
         prepared = release(parsed, key, await client.log_head(str(parsed.dxn.base)), now_ms())
         if not dry_run:
-            await client.publish(prepared.root, prepared.blocks())
+            with transfer_progress(client, "uploading"):
+                await client.publish(prepared.root, prepared.blocks())
         return {
             "dxn": str(prepared.record.dxn),
             "version": str(prepared.record.version),

@@ -1,27 +1,60 @@
-"""The interface every registry client offers, whatever the transport.
+"""The interface every registry client offers, whatever the transport, and the answers only clients give.
 
 The CLI and (later) federation and the orchestrator talk to a registry only through :class:`RegistryClient`.
-:mod:`dmg.client.local` implements it on a data directory (the embedded registry); an HTTP implementation plugs in
-behind the same methods. :func:`open_client` picks one from a ``--registry`` target.
+:mod:`dmg.client.local` implements it on a data directory (the embedded registry), :mod:`dmg.client.http` on a
+registry service over HTTP (verifying everything it receives). :func:`open_client` picks one from a ``--registry``
+target. The transports are imported when a client is opened, so a local command never loads the HTTP stack.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from dmg.client.local import LocalClient
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
-from dmg.core.errors import DmgError
 from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
 from dmg.registry import FsckReport, ImportResult, PublishResult, Resolution
 from dmg.store.base import VersionInfo
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """One version of a module: its signed record (verified) and what the registry's index adds to it."""
+
+    cid: CID
+    record: ModuleRecord
+    yanked: bool
+    yank_reason: str
+    published_at: int
+    publisher: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One module version found by a search, as the registry's index describes it."""
+
+    dxn: DXN
+    version: Version
+    cid: CID
+    description: str
+    yanked: bool
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of search hits, best first; pass ``end_cursor`` as ``after`` to get the next page."""
+
+    hits: tuple[SearchHit, ...]
+    total: int
+    has_next: bool
+    end_cursor: str | None
 
 
 class RegistryClient(Protocol):
@@ -47,6 +80,20 @@ class RegistryClient(Protocol):
 
     async def fsck(self) -> FsckReport: ...
 
+    async def get_block(self, cid: CID) -> bytes: ...
+
+    async def module(self, dxn: DXN, version: Version) -> ModuleInfo: ...
+
+    async def search(
+        self,
+        text: str | None = None,
+        *,
+        namespace: str | None = None,
+        kind: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> SearchPage: ...
+
 
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/dmg/registry`` (``~/.local/share/dmg/registry`` when XDG_DATA_HOME is unset)."""
@@ -63,5 +110,9 @@ async def open_client(target: str | None = None) -> RegistryClient:
     """A client for ``target``: a data directory path (embedded registry) or an ``http(s)://`` URL."""
     chosen = target or default_target()
     if chosen.startswith(("http://", "https://")):
-        raise DmgError(f"{chosen}: remote registries need the registry service (dmg serve), not yet available")
+        from dmg.client.http import HttpClient
+
+        return HttpClient(chosen)
+    from dmg.client.local import LocalClient
+
     return await LocalClient.open(chosen)

@@ -1,18 +1,24 @@
-"""A :class:`~dmg.client.base.RegistryClient` on a local data directory: the embedded registry, in process."""
+"""A :class:`~dmg.client.base.RegistryClient` on a local data directory: the embedded registry, in process.
+
+Search pages here use plain decimal positions as cursors; like every cursor they are only meaningful to the
+registry that gave them out.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
 
+from dmg.client.base import ModuleInfo, SearchHit, SearchPage
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
+from dmg.core.errors import DmgError, NotFoundError
 from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
-from dmg.registry import FsckReport, ImportResult, PublishResult, Registry, Resolution
-from dmg.store.base import VersionInfo
+from dmg.registry import FsckReport, ImportResult, PublishResult, Registry, Resolution, select_version
+from dmg.store.base import ModuleQuery, VersionInfo
 
 
 class LocalClient:
@@ -46,6 +52,16 @@ class LocalClient:
     async def record(self, cid: CID) -> tuple[Envelope, ModuleRecord]:
         return await self.registry.record(cid)
 
+    async def get_block(self, cid: CID) -> bytes:
+        return await self.registry.get_block(cid)
+
+    async def module(self, dxn: DXN, version: Version) -> ModuleInfo:
+        info = await self.registry.store.version(dxn.base, str(version))
+        if info is None:
+            raise NotFoundError(f"{dxn.base}@{version} was never released")
+        _, record = await self.registry.record(info.record)
+        return ModuleInfo(info.record, record, info.yanked, info.yank_reason, info.published_at, info.publisher)
+
     async def export(self, dxns: Iterable[DXN]) -> bytes:
         return await self.registry.export(dxns)
 
@@ -54,3 +70,28 @@ class LocalClient:
 
     async def fsck(self) -> FsckReport:
         return await self.registry.fsck()
+
+    async def search(
+        self,
+        text: str | None = None,
+        *,
+        namespace: str | None = None,
+        kind: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> SearchPage:
+        """Modules matching ``text`` (every word as a prefix) and the filters, each at its latest version (the
+        highest stable unyanked one, else the highest), as the registry service answers ``modules``."""
+        if after is not None and not after.isdigit():
+            raise DmgError(f"cursor {after!r} is not one this registry gave out: pass an end cursor unchanged")
+        offset = 0 if after is None else int(after) + 1
+        query = ModuleQuery(text=text, namespace=namespace, kind=kind, limit=first, offset=offset)
+        page = await self.registry.store.search_modules(query)
+        hits = []
+        for dxn in page.dxns:
+            infos = await self.registry.versions(dxn)
+            chosen = select_version(infos, None) or infos[-1]
+            _, record = await self.registry.record(chosen.record)
+            hits.append(SearchHit(dxn, record.version, chosen.record, record.description, chosen.yanked))
+        end = offset + len(page.dxns)
+        return SearchPage(tuple(hits), page.total, end < page.total, str(end - 1) if page.dxns else None)

@@ -1,0 +1,504 @@
+"""A :class:`~dmg.client.base.RegistryClient` for a registry service over HTTP, that never trusts the server.
+
+Requests follow the registry's HTTP contract (served by :mod:`dmg.service.app`): REST for log heads, writes,
+blocks and CARs, GraphQL at ``/graphql`` for questions about names and versions. Every answer is checked before it
+is returned (:mod:`dmg.client.verify`): blocks against their CIDs, envelopes strictly decoded with every signature
+verified, records against what the server claimed they were. Every response is read as a stream and cut off past a
+byte limit, so an endless or oversized answer cannot exhaust memory; the timeout bounds each network wait (not a
+whole transfer, so that slow links can still move large bundles). Error answers become the typed
+:class:`~dmg.core.errors.DmgError` their code names.
+
+Large uploads and downloads report progress to :attr:`HttpClient.progress` when it is set (the CLI draws a bar).
+
+What this client does not do: retry, cache, or judge whether a signer holds a permission in its namespace (see
+:mod:`dmg.client.verify`). ``fsck`` needs direct access to a store and is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Final, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from dmg.client.base import ModuleInfo, SearchHit, SearchPage
+from dmg.client.verify import (
+    MalformedResponseError,
+    RecordMismatchError,
+    check_log_head,
+    check_resolution,
+    verified_block,
+    verified_entry,
+    verified_export,
+    verified_record,
+)
+from dmg.core.car import MAX_BLOCK_SIZE, write_car
+from dmg.core.cid import CID
+from dmg.core.dxn import DXN
+from dmg.core.envelope import Envelope
+from dmg.core.errors import ERROR_CLASSES, DmgError, NotFoundError, TooLargeError
+from dmg.core.namelog import LogHead
+from dmg.core.records import ModuleRecord, Release, parse_entry
+from dmg.core.semver import Range, Version
+from dmg.registry import FsckReport, ImportResult, PublishResult, Resolution
+from dmg.store.base import VersionInfo
+
+T = TypeVar("T")
+
+TransferProgress = Callable[[int, int | None], None]
+"""Called with the bytes transferred so far and the total (None while the total is unknown)."""
+
+DEFAULT_TIMEOUT: Final = 30.0
+DEFAULT_MAX_RESPONSE_BYTES: Final = 1 << 30
+"""Largest response read by default (1 GiB): an export carries whole bundles."""
+
+MAX_JSON_BYTES: Final = 16 << 20
+"""Largest JSON answer read, whatever ``max_response_bytes`` allows; JSON answers are small."""
+
+MAX_ERROR_BYTES: Final = 64 << 10
+UPLOAD_CHUNK_SIZE: Final = 64 << 10
+
+CAR_TYPE: Final = "application/vnd.ipld.car"
+RAW_TYPE: Final = "application/vnd.ipld.raw"
+DAG_CBOR_TYPE: Final = "application/vnd.ipld.dag-cbor"
+
+_RESOLVE: Final = """
+query Resolve($dxn: String!, $range: String) {
+  resolve(dxn: $dxn, range: $range) { dxn version cid bundle yanked }
+}"""
+_MODULE: Final = """
+query Module($dxn: String!, $version: String!) {
+  module(dxn: $dxn, version: $version) { dxn version cid bundle yanked yankReason publishedAt publisher }
+}"""
+_VERSIONS: Final = """
+query Versions($dxn: String!) {
+  versions(dxn: $dxn) { version cid entry yanked yankReason publishedAt publisher }
+}"""
+# ``first`` is written into the document: a server prices a page by the literal size, and prices a variable at
+# its largest allowed page.
+_SEARCH: Final = """
+query Search($query: String, $namespace: String, $kind: String, $after: String) {
+  modules(query: $query, namespace: $namespace, kind: $kind, first: %d, after: $after) {
+    edges { node { dxn version cid description yanked } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}"""
+
+
+class RegistryUnavailableError(DmgError):
+    """The registry cannot be reached, broke off the connection, or answered with a server failure."""
+
+
+# --- reading JSON answers -----------------------------------------------------------------------------------
+
+
+def _field(data: Any, key: str, kind: type[T], where: str) -> T:
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    if key not in data:
+        raise MalformedResponseError(f"{where}: missing field {key!r}")
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise MalformedResponseError(f"{where}: field {key!r} must be {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def _parsed(data: Any, key: str, parse: Callable[[str], T], where: str) -> T:
+    text = _field(data, key, str, where)
+    try:
+        return parse(text)
+    except DmgError as exc:
+        raise MalformedResponseError(f"{where}: field {key!r}: {exc}") from exc
+
+
+def _count(data: Any, key: str, where: str) -> int:
+    value = _field(data, key, int, where)
+    if value < 0:
+        raise MalformedResponseError(f"{where}: field {key!r} must not be negative")
+    return value
+
+
+def _json(body: bytes, where: str) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedResponseError(f"{where}: the answer is not JSON: {exc}") from exc
+
+
+def _error_from(status: int, reason: str, body: bytes) -> DmgError:
+    """The typed error an error answer carries: REST ``{"error": {code, message}}`` or GraphQL ``{"errors": [...]}``."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        code, message = payload["error"].get("code"), payload["error"].get("message")
+        if isinstance(code, str) and isinstance(message, str):
+            return ERROR_CLASSES.get(code, DmgError)(message)
+    if isinstance(payload, dict) and isinstance(payload.get("errors"), list) and payload["errors"]:
+        return _graphql_error(payload["errors"])
+    if status >= 500:
+        return RegistryUnavailableError(f"the registry failed: HTTP {status} {reason}")
+    return MalformedResponseError(f"the registry answered HTTP {status} {reason} without an error description")
+
+
+def _graphql_error(errors: list[Any]) -> DmgError:
+    first = errors[0]
+    message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, str):
+        return MalformedResponseError("the registry reported a GraphQL error without a message")
+    extensions = first.get("extensions")
+    code = extensions.get("code") if isinstance(extensions, dict) else None
+    return ERROR_CLASSES.get(code, DmgError)(message) if isinstance(code, str) else DmgError(message)
+
+
+# --- the client ---------------------------------------------------------------------------------------------
+
+
+class HttpClient:
+    """Talks to the registry service at ``base_url``; verifies every answer before returning it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise DmgError(f"{base_url!r} is not an http:// or https:// URL")
+        if max_response_bytes < 1:
+            raise DmgError("max_response_bytes must be positive")
+        self.base_url = base_url.rstrip("/")
+        self.max_response_bytes = max_response_bytes
+        self.progress: TransferProgress | None = None
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout),
+            headers={"Accept-Encoding": "identity", "User-Agent": "dmg"},
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # --- transport --------------------------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        limit: int,
+        params: list[tuple[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        json_body: Any = None,
+        upload: bytes | None = None,
+        report: bool = False,
+    ) -> bytes:
+        """Send one request and return the body of a successful answer, read up to ``limit`` bytes.
+
+        With ``report``, progress is reported for the upload when there is one, else for the download.
+        """
+        progress = self.progress if report else None
+        content = None
+        if upload is not None:
+            headers = {**(headers or {}), "Content-Length": str(len(upload))}
+            content = self._chunks(upload, progress)
+            progress = None
+        request = self._http.build_request(
+            method, path, params=params, headers=headers, json=json_body, content=content
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                if response.is_error:
+                    body = await self._read(response, MAX_ERROR_BYTES, None, truncate=True)
+                    raise _error_from(response.status_code, response.reason_phrase, body)
+                return await self._read(response, limit, progress)
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            raise RegistryUnavailableError(
+                f"{method} {self.base_url}{path} failed: {str(exc) or type(exc).__name__}"
+            ) from exc
+
+    @staticmethod
+    async def _chunks(data: bytes, progress: TransferProgress | None) -> AsyncIterator[bytes]:
+        view = memoryview(data)
+        for start in range(0, len(data), UPLOAD_CHUNK_SIZE):
+            piece = bytes(view[start : start + UPLOAD_CHUNK_SIZE])
+            yield piece
+            if progress is not None:
+                progress(start + len(piece), len(data))
+
+    @staticmethod
+    async def _read(
+        response: httpx.Response, limit: int, progress: TransferProgress | None, *, truncate: bool = False
+    ) -> bytes:
+        """The body, refused (or for error bodies cut short) once it passes ``limit`` bytes."""
+        declared = response.headers.get("Content-Length")
+        total = int(declared) if declared is not None and declared.isdigit() else None
+        if total is not None and total > limit and not truncate:
+            raise TooLargeError(f"the registry's answer declares {total} bytes, over the {limit}-byte limit")
+        pieces: list[bytes] = []
+        received = 0
+        async for piece in response.aiter_bytes():
+            received += len(piece)
+            if received > limit:
+                if truncate:
+                    pieces.append(piece[: len(piece) - (received - limit)])
+                    break
+                raise TooLargeError(f"the registry's answer passed the {limit}-byte limit; stopped reading")
+            pieces.append(piece)
+            if progress is not None:
+                progress(received, total)
+        return b"".join(pieces)
+
+    async def _get_json(self, path: str) -> Any:
+        return _json(await self._request("GET", path, limit=self._json_limit), path)
+
+    async def _post_json(self, path: str, body: bytes, content_type: str, *, report: bool = False) -> Any:
+        answer = await self._request(
+            "POST",
+            path,
+            limit=self._json_limit,
+            headers={"Content-Type": content_type, "Accept": "application/json"},
+            upload=body,
+            report=report,
+        )
+        return _json(answer, path)
+
+    async def _graphql(self, query: str, variables: dict[str, Any], field: str) -> Any:
+        """The value of ``field`` in a GraphQL answer; errors in the answer are raised as typed errors."""
+        answer = await self._request(
+            "POST",
+            "/graphql",
+            limit=self._json_limit,
+            headers={"Accept": "application/json"},
+            json_body={"query": query, "variables": variables},
+        )
+        payload = _json(answer, "/graphql")
+        if isinstance(payload, dict) and isinstance(payload.get("errors"), list) and payload["errors"]:
+            raise _graphql_error(payload["errors"])
+        data = _field(payload, "data", dict, "/graphql")
+        if field not in data:
+            raise MalformedResponseError(f"/graphql: the answer lacks {field!r}")
+        return data[field]
+
+    @property
+    def _json_limit(self) -> int:
+        return min(self.max_response_bytes, MAX_JSON_BYTES)
+
+    # --- blocks and records -----------------------------------------------------------------------------------
+
+    async def get_block(self, cid: CID) -> bytes:
+        """The block ``cid`` names, checked against it."""
+        data = await self._request(
+            "GET",
+            f"/ipfs/{cid}",
+            limit=min(self.max_response_bytes, MAX_BLOCK_SIZE),
+            params=[("format", "raw")],
+            headers={"Accept": RAW_TYPE},
+        )
+        return verified_block(cid, data)
+
+    async def record(self, cid: CID) -> tuple[Envelope, ModuleRecord]:
+        return verified_record(cid, await self.get_block(cid))
+
+    # --- logs and writes --------------------------------------------------------------------------------------
+
+    async def log_head(self, log: str) -> LogHead:
+        """The head of a namespace or DXN log, after checking the signed entry it points at."""
+        name = str(DXN.parse(log).base) if "/" in log else log
+        path = f"/api/v1/head/{quote(name, safe='/')}"
+        data = await self._get_json(path)
+        seq = _field(data, "seq", int, path)
+        time = _field(data, "time", int, path)
+        if data.get("cid") is None:
+            if seq != -1:
+                raise MalformedResponseError(f"{path}: an empty log has seq -1, not {seq}")
+            return LogHead()
+        head = LogHead(_parsed(data, "cid", CID.parse, path), seq, time)
+        assert head.cid is not None
+        _, entry = verified_entry(head.cid, await self.get_block(head.cid))
+        check_log_head(name, head, entry)
+        return head
+
+    async def submit_entry(self, envelope: Envelope) -> CID:
+        cid, data = envelope.block()
+        answer = await self._post_json("/api/v1/entries", data, DAG_CBOR_TYPE)
+        accepted = _parsed(answer, "cid", CID.parse, "/api/v1/entries")
+        if accepted != cid:
+            raise RecordMismatchError(f"submitted entry {cid}, the registry says it accepted {accepted}")
+        return cid
+
+    async def publish(self, root: CID, blocks: Mapping[CID, bytes]) -> PublishResult:
+        """Upload the release entry ``root`` with its record and bundle blocks as one CAR."""
+        data = blocks.get(root)
+        if data is None:
+            raise NotFoundError(f"the root block {root} is missing from the submission")
+        entry = parse_entry(Envelope.decode(data).payload)
+        if not isinstance(entry, Release):
+            raise RecordMismatchError("publish needs a release entry as its root")
+        car = write_car([root], [(root, data), *((cid, block) for cid, block in blocks.items() if cid != root)])
+        answer = await self._post_json("/api/v1/publish", car, CAR_TYPE, report=True)
+        where = "/api/v1/publish"
+        result = PublishResult(
+            _parsed(answer, "dxn", DXN.parse, where),
+            _parsed(answer, "version", Version.parse, where),
+            _parsed(answer, "cid", CID.parse, where),
+            _parsed(answer, "entry", CID.parse, where),
+        )
+        if (result.dxn, result.version, result.record, result.entry) != (entry.dxn, entry.version, entry.record, root):
+            raise RecordMismatchError(
+                f"published {entry.dxn}@{entry.version} (entry {root}), the registry reports "
+                f"{result.dxn}@{result.version} (entry {result.entry})"
+            )
+        return result
+
+    async def import_car(self, data: bytes) -> ImportResult:
+        answer = await self._post_json("/api/v1/import", data, CAR_TYPE, report=True)
+        where = "/api/v1/import"
+        return ImportResult(
+            _count(answer, "entriesAdded", where),
+            _count(answer, "entriesKnown", where),
+            _count(answer, "blocksAdded", where),
+        )
+
+    async def export(self, dxns: Iterable[DXN]) -> bytes:
+        """A CAR of the selected versions; every block, entry and record in it is verified before it is returned."""
+        wanted = list(dxns)
+        data = await self._request(
+            "GET",
+            "/api/v1/export",
+            limit=self.max_response_bytes,
+            params=[("dxn", str(dxn)) for dxn in wanted],
+            headers={"Accept": CAR_TYPE},
+            report=True,
+        )
+        return verified_export(data, wanted)
+
+    async def fsck(self) -> FsckReport:
+        raise DmgError(f"fsck runs on a local data directory, not on a registry service ({self.base_url})")
+
+    # --- questions --------------------------------------------------------------------------------------------
+
+    async def resolve(self, dxn: DXN, selector: Version | Range | str | None = None) -> Resolution:
+        """Which version ``selector`` (or the DXN's own ``@selector``; latest by default) picks, with its record
+        fetched and checked to be that version's."""
+        if selector is None:
+            selector = dxn.version_selector()
+        variables = {"dxn": str(dxn.base), "range": None if selector is None else str(selector)}
+        found = await self._graphql(_RESOLVE, variables, "resolve")
+        if found is None:
+            raise NotFoundError(f"no version of {dxn.base} matches {selector or 'latest'!s}")
+        where = "resolve"
+        resolution = Resolution(
+            _parsed(found, "dxn", DXN.parse, where),
+            _parsed(found, "version", Version.parse, where),
+            _parsed(found, "cid", CID.parse, where),
+            _parsed(found, "bundle", CID.parse, where),
+            _field(found, "yanked", bool, where),
+        )
+        _, record = await self.record(resolution.record)
+        check_resolution(dxn, selector, resolution, record)
+        return resolution
+
+    async def module(self, dxn: DXN, version: Version) -> ModuleInfo:
+        """One version's signed record (verified) with the registry's yank status and publication facts."""
+        found = await self._graphql(_MODULE, {"dxn": str(dxn.base), "version": str(version)}, "module")
+        if found is None:
+            raise NotFoundError(f"{dxn.base}@{version} was never released")
+        where = "module"
+        claimed = Resolution(
+            _parsed(found, "dxn", DXN.parse, where),
+            _parsed(found, "version", Version.parse, where),
+            _parsed(found, "cid", CID.parse, where),
+            _parsed(found, "bundle", CID.parse, where),
+            _field(found, "yanked", bool, where),
+        )
+        _, record = await self.record(claimed.record)
+        check_resolution(dxn, version, claimed, record)
+        return ModuleInfo(
+            claimed.record,
+            record,
+            claimed.yanked,
+            _field(found, "yankReason", str, where),
+            _count(found, "publishedAt", where),
+            _field(found, "publisher", str, where),
+        )
+
+    async def versions(self, dxn: DXN) -> list[VersionInfo]:
+        """Every released version of ``dxn``, oldest first, as the registry's index lists them."""
+        rows = await self._graphql(_VERSIONS, {"dxn": str(dxn.base)}, "versions")
+        if not isinstance(rows, list):
+            raise MalformedResponseError(f"versions: expected a list, got {type(rows).__name__}")
+        infos: list[VersionInfo] = []
+        for index, row in enumerate(rows):
+            where = f"versions[{index}]"
+            infos.append(
+                VersionInfo(
+                    dxn.base,
+                    str(_parsed(row, "version", Version.parse, where)),
+                    _parsed(row, "cid", CID.parse, where),
+                    _parsed(row, "entry", CID.parse, where),
+                    _field(row, "yanked", bool, where),
+                    _field(row, "yankReason", str, where),
+                    _count(row, "publishedAt", where),
+                    _field(row, "publisher", str, where),
+                )
+            )
+        if len({info.version for info in infos}) != len(infos):
+            raise MalformedResponseError(f"versions: the registry listed a version of {dxn.base} twice")
+        return sorted(infos, key=lambda info: Version.parse(info.version))
+
+    async def search(
+        self,
+        text: str | None = None,
+        *,
+        namespace: str | None = None,
+        kind: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> SearchPage:
+        """Full-text search over names, descriptions and function names, best match first."""
+        if type(first) is not int or first < 1:
+            raise DmgError(f"first must be a positive integer, not {first!r}")
+        variables = {"query": text, "namespace": namespace, "kind": kind, "after": after}
+        connection = await self._graphql(_SEARCH % first, variables, "modules")
+        edges = _field(connection, "edges", list, "modules")
+        page_info = _field(connection, "pageInfo", dict, "modules")
+        hits = []
+        for index, edge in enumerate(edges):
+            where = f"modules.edges[{index}].node"
+            node = _field(edge, "node", dict, f"modules.edges[{index}]")
+            hits.append(
+                SearchHit(
+                    _parsed(node, "dxn", DXN.parse, where),
+                    _parsed(node, "version", Version.parse, where),
+                    _parsed(node, "cid", CID.parse, where),
+                    _field(node, "description", str, where),
+                    _field(node, "yanked", bool, where),
+                )
+            )
+        end_cursor = page_info.get("endCursor")
+        if end_cursor is not None and not isinstance(end_cursor, str):
+            raise MalformedResponseError("modules.pageInfo: field 'endCursor' must be a string or null")
+        return SearchPage(
+            tuple(hits),
+            _count(connection, "totalCount", "modules"),
+            _field(page_info, "hasNextPage", bool, "modules.pageInfo"),
+            end_cursor,
+        )
