@@ -27,6 +27,7 @@ from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.errors import DmgError, NotFoundError
 from dmg.registry import Registry
 from dmg.service.context import service_of
+from dmg.service.names import parse_cid
 
 RAW_TYPE: Final = "application/vnd.ipld.raw"
 CAR_TYPE: Final = "application/vnd.ipld.car"
@@ -104,7 +105,7 @@ async def car_stream(registry: Registry, root: CID, order: list[CID], nodes: dic
 def _parse_cid(text: str) -> CID:
     if "/" in text:
         raise DmgError(f"/ipfs/{text}: paths below a CID are not served; ask for the CID alone")
-    return CID.parse(text)
+    return parse_cid(text)
 
 
 async def ipfs(request: Request) -> Response:

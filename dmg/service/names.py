@@ -1,13 +1,14 @@
-"""Parsing the name fragments the service accepts besides whole DXNs: a namespace and a kind.
+"""Parsing what clients name besides whole DXNs: a namespace, a kind, a CID; errors quote the text given.
 
-Both are checked by the DXN grammar itself (by building a DXN around them), so they obey exactly the rules of
-the names they select; the errors are :class:`~dmg.core.errors.DXNError` with a message about the fragment.
+Namespaces and kinds are checked by the DXN grammar itself (by building a DXN around them), so they obey exactly
+the rules of the names they select; their errors are :class:`~dmg.core.errors.DXNError`.
 """
 
 from __future__ import annotations
 
+from dmg.core.cid import CID
 from dmg.core.dxn import DXN
-from dmg.core.errors import DXNError
+from dmg.core.errors import CIDError, DXNError
 
 
 def parse_namespace(text: str) -> str:
@@ -26,3 +27,11 @@ def parse_kind(text: str) -> str:
         return DXN("kind.check", (text, "name")).kind
     except DXNError:
         raise DXNError(f"invalid kind {text!r}: one segment of lowercase a-z, 0-9 and '-' (e.g. function)") from None
+
+
+def parse_cid(text: str) -> CID:
+    """A CID in text form; CIDError quoting ``text`` when it is not one."""
+    try:
+        return CID.parse(text)
+    except CIDError as exc:
+        raise CIDError(f"invalid CID {text!r}: {exc}") from None

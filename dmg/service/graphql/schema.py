@@ -26,7 +26,7 @@ from strawberry.types import ExecutionContext, Info
 
 from dmg.core import codec
 from dmg.core.car import MAX_BLOCK_SIZE
-from dmg.core.cid import CID, DAG_CBOR
+from dmg.core.cid import DAG_CBOR
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError, NotFoundError, RecordError, TooLargeError
@@ -36,7 +36,7 @@ from dmg.registry import select_version
 from dmg.service.context import Service
 from dmg.service.graphql import types
 from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, ErrorCodes, operation_limits
-from dmg.service.names import parse_kind, parse_namespace
+from dmg.service.names import parse_cid, parse_kind, parse_namespace
 from dmg.store.base import ModuleQuery
 
 SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
@@ -174,7 +174,7 @@ class Query:
         description='Any stored block, decoded, in DAG-JSON form: CIDs as {"/": cid}, bytes as {"/": {"bytes": b64}}.'
     )
     async def record(self, info: ServiceInfo, cid: str) -> JSON:
-        parsed = CID.parse(cid)
+        parsed = parse_cid(cid)
         data = await service(info).registry.get_block(parsed)
         return types.dag_json(codec.decode(data) if parsed.codec == DAG_CBOR else data)
 
