@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
@@ -41,6 +41,7 @@ from dmg.store.base import ModuleQuery
 
 SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
 MAX_QUERY_TOKENS: Final = 10_000
+QUERY_CACHE_SIZE: Final = 256
 _CURSOR_PREFIX: Final = "modules:"
 
 ServiceInfo = Info[Any, None]
@@ -243,6 +244,13 @@ class RegistrySchema(strawberry.Schema):
 
 
 def build_schema(max_depth: int = 10, max_cost: int = 1000) -> RegistrySchema:
+    """The schema with its operation limits; parsing and validation are cached per query text (LRU, bounded), and
+    the limits rule is one class per schema so that cached validations are found again.
+
+    A syntax error raised by the parser cache escapes every extension hook, so :class:`ErrorCodes` cannot code
+    it; the HTTP view codes errors once more on the way out (see :mod:`dmg.service.graphql.view`).
+    """
+    limits = operation_limits(max_depth, max_cost)
     return RegistrySchema(
         query=Query,
         mutation=Mutation,
@@ -250,7 +258,9 @@ def build_schema(max_depth: int = 10, max_cost: int = 1000) -> RegistrySchema:
         config=StrawberryConfig(scalar_map={types.Timestamp: types.TIMESTAMP_SCALAR}),
         extensions=[
             lambda: MaxTokensLimiter(MAX_QUERY_TOKENS),
-            lambda: AddValidationRules([operation_limits(max_depth, max_cost)]),
+            lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
+            lambda: AddValidationRules([limits]),
+            lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
             ErrorCodes,
         ],
     )

@@ -1,6 +1,7 @@
 """The ASGI view serving the schema at ``/graphql``: POST and GET queries, GraphiQL for browsers, and
 subscriptions over the graphql-transport-ws WebSocket protocol.
 
+Every error leaving over HTTP carries ``extensions.code`` (:func:`~dmg.service.graphql.limits.coded`).
 Resolvers reach the app's :class:`~dmg.service.context.Service` as ``info.context["service"]``, next to the usual
 ``request`` and ``response``.
 """
@@ -13,9 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from dmg.service.context import Service
+from dmg.service.graphql.limits import coded
 from dmg.service.graphql.schema import build_schema
 
 
@@ -31,3 +35,9 @@ class RegistryGraphQL(GraphQL[dict[str, Any], None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> dict[str, Any]:
         return {"request": request, "response": response, "service": self.service}
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Make sure every error has its code, whichever path produced it (coding is idempotent)."""
+        if result.errors:
+            result.errors = [coded(error) for error in result.errors]
+        return await super().process_result(request, result)
