@@ -189,6 +189,23 @@ def test_errors_carry_codes_and_leave_the_store_alone(server: Server, query: str
     assert message in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("send", "message"),
+    [
+        (lambda c: c.post("/graphql", content=b"not json", headers={"content-type": "application/json"}), "JSON"),
+        (lambda c: c.get("/graphql", params={"query": 'mutation { yank(envelope: "") { cid } }'}), "GET"),
+    ],
+)
+def test_requests_the_view_refuses_are_coded_too(server: Server, send: Any, message: str) -> None:
+    client, data_dir = server
+    before = snapshot(data_dir)
+    answer = send(client)
+    assert answer.status_code == 400
+    (error,) = answer.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST" and message in error["message"]
+    assert snapshot(data_dir) == before
+
+
 def test_mutations_check_the_entry_type_and_the_encoding(server: Server, key: SigningKey) -> None:
     client, data_dir = server
     mutation = "mutation ($e: String!) { yank(envelope: $e) { cid } }"
