@@ -104,6 +104,12 @@ def select_version(infos: Iterable[VersionInfo], selector: Version | Range | str
     raise NotFoundError(f"unknown tag {selector!r}: only 'latest' is defined")
 
 
+def listed_version(infos: list[VersionInfo]) -> VersionInfo | None:
+    """The version a listing shows for a module: ``latest`` if there is one, else the highest (all yanked or
+    prerelease)."""
+    return select_version(infos, None) or (infos[-1] if infos else None)
+
+
 class _Batch:
     """Validates a sequence of submissions against the store plus everything earlier in the same batch."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from dmg.core.cid import CID
@@ -20,6 +19,7 @@ from dmg.core.envelope import Envelope
 from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
+from dmg.paths import default_data_dir
 from dmg.registry import FsckReport, ImportResult, PublishResult, Resolution
 from dmg.store.base import VersionInfo
 
@@ -93,12 +93,6 @@ class RegistryClient(Protocol):
         first: int = 20,
         after: str | None = None,
     ) -> SearchPage: ...
-
-
-def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/dmg/registry`` (``~/.local/share/dmg/registry`` when XDG_DATA_HOME is unset)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "dmg" / "registry"
 
 
 def default_target() -> str:

@@ -17,7 +17,7 @@ from dmg.core.errors import DmgError, NotFoundError
 from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
-from dmg.registry import FsckReport, ImportResult, PublishResult, Registry, Resolution, select_version
+from dmg.registry import FsckReport, ImportResult, PublishResult, Registry, Resolution, listed_version
 from dmg.store.base import ModuleQuery, VersionInfo
 
 
@@ -90,7 +90,8 @@ class LocalClient:
         hits = []
         for dxn in page.dxns:
             infos = await self.registry.versions(dxn)
-            chosen = select_version(infos, None) or infos[-1]
+            chosen = listed_version(infos)
+            assert chosen is not None
             _, record = await self.registry.record(chosen.record)
             hits.append(SearchHit(dxn, record.version, chosen.record, record.description, chosen.yanked))
         end = offset + len(page.dxns)

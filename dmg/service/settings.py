@@ -11,7 +11,6 @@ This module reads configuration only; it opens no data directory and binds no so
 from __future__ import annotations
 
 import dataclasses
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from dmg.core.errors import ConfigError
+from dmg.paths import default_data_dir
 
 ENV_PREFIX: Final = "DMG_"
 CONFIG_ENV: Final = "DMG_CONFIG"
@@ -26,12 +26,6 @@ DEFAULT_PORT: Final = 7420
 MiB: Final = 1 << 20
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
-
-
-def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/dmg/registry``: the same directory the ``dmg`` command uses by default."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "dmg" / "registry"
 
 
 @dataclass(frozen=True)

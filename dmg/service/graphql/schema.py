@@ -32,7 +32,7 @@ from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError, NotFoundError, RecordError, TooLargeError
 from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Unyank, Yank, parse_entry
 from dmg.core.semver import Version, parse_selector
-from dmg.registry import select_version
+from dmg.registry import listed_version
 from dmg.service.context import Service
 from dmg.service.graphql import types
 from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, ErrorCodes, operation_limits
@@ -71,7 +71,7 @@ async def load_module(info: ServiceInfo, dxn: DXN, version: str | None) -> types
     registry = service(info).registry
     if version is None:
         infos = await registry.versions(dxn)
-        chosen = select_version(infos, None) or (infos[-1] if infos else None)
+        chosen = listed_version(infos)
     else:
         chosen = await registry.store.version(dxn, version)
     if chosen is None:
