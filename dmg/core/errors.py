@@ -87,6 +87,17 @@ class BundleError(DmgError):
     """A bundle file is missing, invalid for its runtime, or its blocks do not assemble."""
 
 
+# --- resolution and lockfiles -------------------------------------------------------------------------------
+
+
+class ResolutionError(DmgError):
+    """No set of versions satisfies the requirements; the message explains why in plain sentences."""
+
+
+class LockfileError(DmgError):
+    """A lockfile cannot be parsed or built; the message names the line or the entry and the problem."""
+
+
 # --- name logs and the store --------------------------------------------------------------------------------
 
 
