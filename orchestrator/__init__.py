@@ -1,5 +1,12 @@
-"""The DMG orchestrator: installs function modules and runs them under the capabilities its operator grants.
+"""The DMG orchestrator: installs function modules from a registry and runs them under the capabilities its
+operator grants.
 
-So far it holds the runtimes (:mod:`orchestrator.runtimes`); installing from registries, lifecycle, triggers and
-agents come next. It reaches registries only through the DMG client.
+- :mod:`orchestrator.core`: the :class:`~orchestrator.core.Orchestrator` (install, life cycle, invocations, restart);
+- :mod:`orchestrator.install` (planning: resolution, verification), :mod:`orchestrator.policy` (what a module may
+  be granted), :mod:`orchestrator.lifecycle` (states), :mod:`orchestrator.state` (SQLite), :mod:`orchestrator.cache`
+  (bundle blocks);
+- :mod:`orchestrator.runtimes`: the WASI runtime; :mod:`orchestrator.service`: the control API and metrics;
+  :mod:`orchestrator.client`: its client.
+
+It reaches registries only through the DMG client. Triggers and agents come next.
 """

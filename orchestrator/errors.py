@@ -1,9 +1,15 @@
-"""The errors the orchestrator raises.
+"""The errors the orchestrator raises, and its error codes.
 
 :class:`InvocationError` is how one invocation fails: its :class:`FailureKind` says why (a limit hit, a trap, a
 non-zero exit, input or output that breaks the function's schemas) and ``detail`` says it for a person. A failed
 invocation never affects other invocations or the orchestrator. :class:`GrantError` is a configuration mistake on
 the operator's side (a limit that is not a positive integer, a default above its maximum, a malformed allow-list).
+:class:`PolicyError` refuses an install that asks for more than the operator allows; :class:`IllegalTransitionError`
+and :class:`NotRunningError` refuse what a function's life-cycle state does not permit.
+
+Every error carries a ``code``, which the control API sends as GraphQL ``extensions.code``: the orchestrator's own
+codes are :data:`ORCHESTRATOR_CODES`; errors from the rest of DMG keep theirs (``NOT_FOUND``, ``BAD_REQUEST``,
+``INVALID_SIGNATURE``...). :data:`ERROR_CLASSES` maps every code back to its class, for clients.
 
 Invalid WebAssembly is a :class:`dmg.core.errors.BundleError`, as everywhere else in DMG. This module defines types
 only and raises nothing itself.
@@ -12,9 +18,10 @@ only and raises nothing itself.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
-from dmg.core.errors import DmgError
+from dmg.core import errors as dmg_errors
+from dmg.core.errors import DmgError, NotFoundError
 
 
 class OrchestratorError(DmgError):
@@ -23,6 +30,42 @@ class OrchestratorError(DmgError):
 
 class GrantError(OrchestratorError):
     """A limit, quota or grant the operator configured is invalid; the message names the field."""
+
+    code = "INVALID_GRANT"
+
+
+class PolicyError(OrchestratorError):
+    """A module asks for resources the operator's policy does not allow; ``refusals`` names each one."""
+
+    code = "POLICY_REFUSED"
+
+    def __init__(self, message: str, refusals: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.refusals = refusals
+
+
+class IllegalTransitionError(OrchestratorError):
+    """A life-cycle action its function's current state does not allow (pausing a stopped function...)."""
+
+    code = "ILLEGAL_TRANSITION"
+
+
+class NotRunningError(OrchestratorError):
+    """An invocation of a function that is not running (installed or stopped); start it first."""
+
+    code = "NOT_RUNNING"
+
+
+class QueueFullError(OrchestratorError):
+    """A paused function already holds as many queued invocations as the operator allows."""
+
+    code = "QUEUE_FULL"
+
+
+class NotInstalledError(OrchestratorError, NotFoundError):
+    """No function of that name is installed."""
+
+    code = "NOT_FOUND"
 
 
 class FailureKind(StrEnum):
@@ -49,17 +92,27 @@ class FailureKind(StrEnum):
 
 
 class InvocationError(OrchestratorError):
-    """One invocation failed; ``kind`` says why, ``logs`` holds what the function logged before it failed."""
+    """One invocation failed; ``kind`` says why, ``logs`` holds what the function logged before it failed, and
+    ``invocation_id`` names its record once the orchestrator has recorded it."""
 
     code = "FUNCTION_FAILED"
 
-    def __init__(self, kind: FailureKind, detail: str, *, exit_code: int | None = None, logs: str = "") -> None:
+    def __init__(
+        self,
+        kind: FailureKind,
+        detail: str,
+        *,
+        exit_code: int | None = None,
+        logs: str = "",
+        invocation_id: str | None = None,
+    ) -> None:
         if (kind is FailureKind.EXIT) != (exit_code is not None):
             raise ValueError("exit_code is given exactly when kind is EXIT")
         self.kind = kind
         self.detail = detail
         self.exit_code = exit_code
         self.logs = logs
+        self.invocation_id = invocation_id
         super().__init__(f"{self.label}: {detail}")
 
     @property
@@ -73,3 +126,20 @@ class InvocationError(OrchestratorError):
         if self.exit_code is not None:
             out["exitCode"] = self.exit_code
         return out
+
+
+ORCHESTRATOR_CODES: Final = {
+    error.code: error
+    for error in (
+        GrantError,
+        PolicyError,
+        IllegalTransitionError,
+        NotRunningError,
+        QueueFullError,
+        InvocationError,
+    )
+}
+"""The codes the orchestrator adds to DMG's, each with its class."""
+
+ERROR_CLASSES: Final[dict[str, type[DmgError]]] = {**dmg_errors.ERROR_CLASSES, **ORCHESTRATOR_CODES}
+"""Every code the control API can answer, mapped to the class a client raises for it."""

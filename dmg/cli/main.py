@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dmg.cli import init, keys, namespace, publish, query, resolve, serve, status, transfer
+from dmg.cli import fn, init, keys, namespace, orchestrator, publish, query, resolve, serve, status, transfer
 from dmg.core.errors import DmgError
 
 
@@ -48,6 +48,8 @@ for command in (
     transfer.fsck,
     status.status,
     serve.serve,
+    fn.fn,
+    orchestrator.orchestrator,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,140 @@
+"""Install planning on a real (embedded) registry: resolution in install order, installed versions kept, records
+verified, modes read, and the policy's decision on every module."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import replace
+
+import pytest
+
+from dmg.client.local import LocalClient
+from dmg.client.verify import RecordMismatchError
+from dmg.core.bundle import Bundle, build_bundle
+from dmg.core.cid import CID, RAW
+from dmg.core.dxn import DXN
+from dmg.core.errors import BundleError, ConflictError, RecordError
+from dmg.core.keys import SigningKey
+from dmg.core.records import FunctionSpec, Resources
+from dmg.core.resolver import Dependency, Resolver, prefetch
+from dmg.core.semver import Version
+from dmg.lockfile import Lockfile
+from dmg.publisher import release_bundle
+from dmg.registry import Registry, now_ms
+from orchestrator.install import Installer, entry_modes
+from orchestrator.policy import GrantSet, Policy
+from orchestrator.runtimes import Mode
+from tests.conftest import claim_namespace, module_record, publish
+
+APP, LIB, BASE = "com.example/function/app", "com.example/function/lib", "com.example/function/base"
+
+
+def test_modes_default_to_lambda_and_functions_may_choose() -> None:
+    functions = (FunctionSpec("a"), FunctionSpec("b", unrecognized_fields={"mode": "lambda"}))
+    assert entry_modes(module_record(APP, "1.0.0", _bundle(), functions=functions)) == {
+        "a": Mode.LAMBDA,
+        "b": Mode.LAMBDA,
+    }
+    record = module_record(APP, "1.0.0", _bundle(), functions=functions, unrecognized_fields={"mode": "long-lived"})
+    assert entry_modes(record) == {"a": Mode.LONG_LIVED, "b": Mode.LAMBDA}
+    with pytest.raises(RecordError, match=r"^mode: must be 'lambda' or 'long-lived', not 'forever'"):
+        entry_modes(module_record(APP, "1.0.0", _bundle(), unrecognized_fields={"mode": "forever"}))
+    bad = (FunctionSpec("a", unrecognized_fields={"mode": 3}),)
+    with pytest.raises(RecordError, match=r"^functions\.a\.mode: must be"):
+        entry_modes(module_record(APP, "1.0.0", _bundle(), functions=bad))
+
+
+def _bundle() -> Bundle:
+    from dmg.core.bundle import build_bundle
+    from tests.wasm_functions import function_wasm
+
+    return build_bundle(function_wasm("echo"), "wasi")
+
+
+@pytest.fixture
+async def graph(registry: Registry, key: SigningKey, bundle: Bundle) -> Registry:
+    """lib 1.0.0 and 1.1.0 (asking for storage), base 1.0.0, app 1.0.0 (lib ^1, base ^1) and 2.0.0."""
+    await claim_namespace(registry, "com.example", key)
+    await publish(registry, key, LIB, "1.0.0", bundle)
+    await publish(registry, key, LIB, "1.1.0", bundle, resources=Resources(storage=1024))
+    await publish(registry, key, BASE, "1.0.0", bundle)
+    await publish(registry, key, APP, "1.0.0", bundle, dependencies={LIB: "^1", BASE: "^1"})
+    await publish(registry, key, APP, "2.0.0", bundle, dependencies={LIB: "^1"})
+    return registry
+
+
+async def test_a_plan_lists_the_graph_in_install_order_with_decisions(graph: Registry) -> None:
+    planner = Installer(LocalClient(graph), Policy())
+    plan = await planner.plan(DXN.parse(f"{APP}@^1"))
+    assert [(module.dxn, str(module.record.version)) for module in plan.modules] == [
+        (BASE, "1.0.0"), (LIB, "1.1.0"), (APP, "1.0.0"),
+    ]  # fmt: skip
+    assert not plan.allowed and [module.decision.allowed for module in plan.modules] == [True, False, True]
+    assert plan.decisions[1].refusals == (f"{LIB} asks for storage 1 KiB; the policy allows no storage",)
+    granted = await planner.plan(DXN.parse(f"{APP}@^1"), GrantSet.parse(["storage=1KiB"]))
+    assert granted.allowed
+    for module in plan.modules:
+        assert module.record_cid.matches(module.record_block) and not module.installed
+
+
+async def test_installed_versions_are_kept(graph: Registry) -> None:
+    planner = Installer(LocalClient(graph), Policy())
+    installed = {LIB: Version.parse("1.0.0"), BASE: Version.parse("1.0.0")}
+    plan = await planner.plan(DXN.parse(APP), installed=installed)
+    assert [(module.dxn, str(module.record.version), module.installed) for module in plan.modules] == [
+        (LIB, "1.0.0", True), (APP, "2.0.0", False),
+    ]  # fmt: skip
+    assert plan.allowed and [module.dxn for module in plan.new] == [APP]
+    again = await planner.plan(DXN.parse(f"{APP}@^2"), installed={APP: Version.parse("2.0.0"), **installed})
+    assert plan.request == APP and plan.roots == {APP} and again.new == ()
+    with pytest.raises(ConflictError, match=rf"{APP} 2\.0\.0 is installed; {APP}@\^1 asks for another version"):
+        await planner.plan(DXN.parse(f"{APP}@^1"), installed={APP: Version.parse("2.0.0")})
+
+
+async def test_only_wasi_modules_with_known_modes_are_planned(
+    registry: Registry, key: SigningKey, bundle: Bundle
+) -> None:
+    await claim_namespace(registry, "com.example", key)
+    await publish(registry, key, APP, "1.0.0", bundle, unrecognized_fields={"mode": "sometimes"})
+    with pytest.raises(RecordError, match="mode: must be"):
+        await Installer(LocalClient(registry), Policy()).plan(DXN.parse(APP))
+    oci = build_bundle(oci_layout(), "container")
+    record = replace(module_record(LIB, "1.0.0", oci), runtime="container")
+    prepared = release_bundle(record, oci, key, await registry.log_head(LIB), now_ms())
+    await registry.publish(prepared.root, prepared.blocks())
+    with pytest.raises(BundleError, match="runs on container; this orchestrator runs wasi"):
+        await Installer(LocalClient(registry), Policy()).plan(DXN.parse(LIB))
+
+
+def oci_layout() -> bytes:
+    """The smallest tarball a container bundle accepts."""
+    layout = io.BytesIO()
+    with tarfile.open(fileobj=layout, mode="w") as archive:
+        for name in ("oci-layout", "index.json"):
+            info = tarfile.TarInfo(name)
+            info.size = 2
+            archive.addfile(info, io.BytesIO(b"{}"))
+    return layout.getvalue()
+
+
+async def locked(registry: Registry, request: str) -> Lockfile:
+    client = LocalClient(registry)
+    root = Dependency.from_dxn(DXN.parse(request))
+    solution = Resolver(await prefetch(client, [DXN.parse(request)])).resolve([root])
+    return Lockfile.parse(Lockfile.from_solution(solution).to_text())
+
+
+async def test_a_lockfile_is_planned_exactly_as_locked(graph: Registry, bundle: Bundle) -> None:
+    lockfile = await locked(graph, f"{APP}@^1")
+    planner = Installer(LocalClient(graph), Policy())
+    plan = await planner.plan_locked(lockfile, GrantSet.parse(["storage=1KiB"]))
+    assert [(module.dxn, str(module.record.version)) for module in plan.modules] == [
+        (BASE, "1.0.0"), (LIB, "1.1.0"), (APP, "1.0.0"),
+    ]  # fmt: skip
+    assert plan.allowed and plan.roots == {APP} and plan.request == f"dmg.lock ({APP}@^1)"
+    with pytest.raises(ConflictError, match=rf"{LIB} 1\.0\.0 is installed; the lockfile locks 1\.1\.0"):
+        await planner.plan_locked(lockfile, installed={LIB: Version.parse("1.0.0")})
+    text = lockfile.to_text().replace(str(bundle.cid), str(CID.of(b"another bundle", RAW)), 1)
+    with pytest.raises(RecordMismatchError, match=r"links bundle .*; the lockfile locks"):
+        await planner.plan_locked(Lockfile.parse(text))
