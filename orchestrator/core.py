@@ -233,8 +233,9 @@ class Orchestrator:
             raise NotInstalledError(f"{dxn} is not installed")
         return found
 
-    async def queued(self, name: str) -> int:
-        return await self.state.count_queued(self.function(name).dxn)
+    async def queued(self, name: str | None = None) -> int:
+        """Invocations queued for ``name`` (while it is paused), or for every function."""
+        return await self.state.count_queued(None if name is None else self.function(name).dxn)
 
     async def invocation(self, invocation_id: str) -> InvocationRow:
         row = await self.state.invocation(invocation_id)

@@ -299,8 +299,10 @@ class StateStore:
         sql = f"SELECT {_INVOCATION_COLUMNS} FROM invocations WHERE {where} ORDER BY seq"
         return [_invocation(row) for row in await self._rows(sql, parameters)]
 
-    async def count_queued(self, dxn: str) -> int:
-        rows = await self._rows("SELECT count(*) FROM invocations WHERE dxn = ? AND status = ?", (dxn, "queued"))
+    async def count_queued(self, dxn: str | None = None) -> int:
+        """Invocations queued for ``dxn``, or for every function."""
+        where, parameters = _status_filter(InvocationStatus.QUEUED, dxn)
+        rows = await self._rows(f"SELECT count(*) FROM invocations WHERE {where}", parameters)
         return int(rows[0][0])
 
     async def end_unfinished(

@@ -77,7 +77,7 @@ async def test_queued_invocations_are_delivered_or_ended(state: StateStore) -> N
     first = await state.add_invocation(invocation(A, 1, InvocationStatus.QUEUED))
     await state.add_invocation(invocation(A, 2, InvocationStatus.QUEUED))
     await state.add_invocation(invocation(B, 3, InvocationStatus.QUEUED))
-    assert await state.count_queued(A) == 2
+    assert await state.count_queued(A) == 2 and await state.count_queued() == 3
     await state.finish_invocation(replace(first, status=InvocationStatus.RUNNING))
     assert [row.id for row in await state.with_status(InvocationStatus.QUEUED, A)] == [f"{A}#2"]
     assert [row.id for row in await state.with_status(InvocationStatus.RUNNING)] == [first.id]

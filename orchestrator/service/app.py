@@ -38,9 +38,8 @@ async def healthz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     service = service_of(request)
-    functions = service.orchestrator.functions()
-    queued = sum([await service.orchestrator.queued(function.dxn) for function in functions])
-    body = service.metrics.render((function.state for function in functions), queued)
+    states = [function.state for function in service.orchestrator.functions()]
+    body = service.metrics.render(states, await service.orchestrator.queued())
     return Response(body, media_type=CONTENT_TYPE)
 
 
