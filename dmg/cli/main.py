@@ -11,7 +11,21 @@ from typing import Any
 
 import click
 
-from dmg.cli import fn, init, keys, namespace, orchestrator, publish, query, resolve, serve, status, transfer
+from dmg.cli import (
+    fn,
+    graph,
+    init,
+    keys,
+    lock,
+    namespace,
+    orchestrator,
+    publish,
+    query,
+    resolve,
+    serve,
+    status,
+    transfer,
+)
 from dmg.core.errors import DmgError
 
 
@@ -41,6 +55,8 @@ for command in (
     publish.unyank,
     resolve.resolve,
     resolve.versions,
+    lock.lock,
+    graph.graph,
     query.search,
     query.show,
     transfer.export,

@@ -34,7 +34,7 @@ from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Un
 from dmg.core.semver import Version, parse_selector
 from dmg.registry import listed_version
 from dmg.service.context import Service
-from dmg.service.graphql import types
+from dmg.service.graphql import graph, types
 from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, ErrorCodes, operation_limits
 from dmg.service.names import parse_cid, parse_kind, parse_namespace
 from dmg.store.base import ModuleQuery
@@ -178,6 +178,22 @@ class Query:
         parsed = parse_cid(cid)
         data = await service(info).registry.get_block(parsed)
         return types.dag_json(codec.decode(data) if parsed.codec == DAG_CBOR else data)
+
+    @strawberry.field(
+        description="Resolve root modules (DXN[@range]) for a host offering `hostApis` (API@VERSION): the selected "
+        "modules, their edges, an install order and any conflict, explained."
+    )
+    async def dependency_graph(
+        self, info: ServiceInfo, roots: list[str], host_apis: list[str] | None = None
+    ) -> graph.DependencyGraph:
+        return await graph.dependency_graph(service(info).registry, roots, host_apis or ())
+
+    @strawberry.field(
+        description="Releases that depend on a module (or on DXN@VERSION), nearest first; `transitive` adds those "
+        "depending on them, and so on."
+    )
+    async def dependents(self, info: ServiceInfo, dxn: str, transitive: bool | None = False) -> list[graph.Dependent]:
+        return await graph.dependents(service(info).registry, dxn, transitive=bool(transitive))
 
 
 async def submit(info: ServiceInfo, envelope: str, entry_type: str) -> types.EntryResult:
