@@ -7,7 +7,16 @@ validated completely is committed, so bad input never changes the store.
 
 Operations: namespace entries (claim, grant, revoke), DXN entries (yank, unyank), ``publish`` (a release entry with
 its record and bundle blocks), ``import_car`` (any sequence of entries with their blocks, e.g. an export from
-another registry), ``export``, ``resolve``, and ``fsck`` (re-hash, re-verify, replay, compare).
+another registry), ``export``, ``resolve``, and ``fsck`` (re-hash, re-verify, replay, recompute the tree, compare).
+
+Transparency log (:class:`TransparencyLog`): every accepted entry's envelope block is appended, in the same commit,
+as a leaf of one RFC 6962 Merkle tree (leaf ``i`` is the entry accepted ``i + 1``-th). The registry signs
+checkpoints of the tree with its operator key (``<data_dir>/operator.key``, made on first open) and answers
+inclusion and consistency proofs and C2SP tiles from the stored hashes, all in O(log n) reads.
+
+Admission rules beyond the log rules (:class:`Admission`): an entry is at most 65535 bytes (a tlog-tiles leaf),
+and the claim of a namespace the operator reserved must be countersigned by the operator key
+(:meth:`Registry.countersign`). Clients replaying a log do not see these rules; they are this registry's policy.
 
 This module is transport-free: the CLI calls it on a local data directory, the HTTP service calls it for remote
 clients.
@@ -16,36 +25,65 @@ clients.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dmg.core import codec
 from dmg.core.bundle import BundleIndex, assemble_bundle, bundle_block_cids, check_content
 from dmg.core.car import read_car, write_car
+from dmg.core.checkpoint import NoteSigner, SignedCheckpoint
 from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.dxn import DXN
-from dmg.core.envelope import Envelope
+from dmg.core.envelope import Envelope, Signature, signing_input
 from dmg.core.errors import (
     BundleError,
     CIDError,
+    ConfigError,
     DmgError,
+    KeyFileError,
     LogError,
     NotFoundError,
     RecordError,
+    StoreError,
+    TooLargeError,
     UnauthorizedError,
 )
+from dmg.core.keys import PublicKey, SigningKey
 from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
-from dmg.core.records import DXNEntry, ModuleRecord, NamespaceEntry, Release, parse_entry
+from dmg.core.records import DXNEntry, ModuleRecord, NamespaceClaim, NamespaceEntry, Release, parse_entry
 from dmg.core.semver import Range, Version
+from dmg.core.tlog import (
+    MAX_ENTRY_SIZE,
+    TILE_WIDTH,
+    Frontier,
+    NodeId,
+    ProofError,
+    Tile,
+    consistency_plan,
+    entry_bundle,
+    inclusion_plan,
+    leaf_hash,
+)
 from dmg.store.base import Commit, ReleaseRow, Store, StoredEntry, VersionInfo
 from dmg.store.sqlite import SQLiteStore
 
 MAX_CLOCK_SKEW_MS: Final = 5 * 60 * 1000
 INLINE_CHECK_SIZE: Final = 256 * 1024
 """Bundles up to this size are checked on the event loop; larger ones in a worker thread, so serving goes on."""
+OPERATOR_KEY_FILE: Final = "operator.key"
+CHECKPOINT_REFRESH_MS: Final = 60 * 1000
+"""A checkpoint older than this is signed again even when the tree has not grown, so clients can tell a live
+registry from a frozen one."""
+FSCK_TREE_BATCH: Final = 2048
+"""Recomputed tree hashes compared with the stored ones per store read during fsck."""
+MAX_FSCK_TREE_PROBLEMS: Final = 10
 
 
 def now_ms() -> int:
@@ -110,14 +148,211 @@ def listed_version(infos: list[VersionInfo]) -> VersionInfo | None:
     return select_version(infos, None) or (infos[-1] if infos else None)
 
 
+# --- the operator and the transparency log ------------------------------------------------------------------
+
+
+def default_origin(operator: PublicKey) -> str:
+    """The checkpoint origin of a registry that sets none: ``dmg.local/`` and 8 hex digits of its key's hash."""
+    return f"dmg.local/{hashlib.sha256(operator.raw).hexdigest()[:8]}"
+
+
+def load_operator_key(data_dir: Path) -> SigningKey:
+    """The operator key in ``data_dir``, made (mode 0600) on first use."""
+    path = data_dir / OPERATOR_KEY_FILE
+    if not path.exists():
+        try:
+            SigningKey.generate().save(path)
+        except KeyFileError:
+            if not path.exists():
+                raise
+    return SigningKey.load(path)
+
+
+class TransparencyLog:
+    """The registry's RFC 6962 Merkle tree over its accepted entries, kept in the store, and its signed checkpoints.
+
+    The frontier (the O(log n) hashes an append needs) lives in memory: loaded on open, and again before an append
+    or a checkpoint when another process has appended to the same store. Appends and checkpoints take one lock,
+    so a checkpoint is only ever signed over a committed tree; proofs read only hashes of that committed tree, which
+    never change.
+    """
+
+    def __init__(self, store: Store, signer: NoteSigner, operator: PublicKey, clock: Callable[[], int]) -> None:
+        self.store = store
+        self.operator = operator
+        self._signer = signer
+        self._clock = clock
+        self._frontier = Frontier()
+        self._signed: SignedCheckpoint | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, store: Store, operator: SigningKey, origin: str | None, clock: Callable[[], int]
+    ) -> TransparencyLog:
+        name = origin or default_origin(operator.public_key)
+        try:
+            signer = NoteSigner(name, Ed25519PrivateKey.from_private_bytes(operator.seed()))
+        except KeyFileError as exc:
+            raise ConfigError(f"checkpoint origin {name!r} cannot name the log's key: {exc}") from exc
+        log = cls(store, signer, operator.public_key, clock)
+        await log._sync()
+        return log
+
+    @property
+    def origin(self) -> str:
+        return self._signer.name
+
+    @property
+    def verifier_key(self) -> str:
+        """The note verifier key clients pin: ``<origin>+<key ID>+<base64 key>``."""
+        return self._signer.verifier().to_vkey()
+
+    @property
+    def size(self) -> int:
+        """Leaves in the committed tree."""
+        return self._frontier.size
+
+    async def _sync(self) -> None:
+        size = await self.store.tree_size()
+        if size != self._frontier.size:
+            self._frontier = Frontier(size, await self.store.tree_hashes(Frontier.node_ids(size)))
+
+    async def append(self, commit: Commit, leaves: list[bytes]) -> None:
+        """Add ``leaves`` (the envelope blocks of ``commit.entries``) to the tree and store ``commit`` atomically."""
+        async with self._lock:
+            await self._sync()
+            frontier = self._frontier.copy()
+            commit.tree_size = frontier.size
+            commit.tree_nodes = [node for data in leaves for node in frontier.append(leaf_hash(data))]
+            await self.store.commit(commit)
+            self._frontier = frontier
+
+    async def checkpoint(self) -> SignedCheckpoint:
+        """The signed checkpoint of the committed tree, signed again when the tree grew or it got stale."""
+        async with self._lock:
+            await self._sync()
+            now = self._clock()
+            signed = self._signed
+            if signed is None or signed.size != self.size or now - signed.time >= CHECKPOINT_REFRESH_MS:
+                # Checkpoint times never go backwards, even when the clock does: clients refuse that as a rollback.
+                time = max(now, signed.time if signed else 0)
+                signed = SignedCheckpoint.sign(self.origin, self.size, self._frontier.root(), time, self._signer)
+                self._signed = signed
+            return signed
+
+    def _check_size(self, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= self.size:
+            raise ProofError(f"tree size {size!r} is not one this log has had: it has {self.size} leaves")
+
+    async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """The audit path of leaf ``index`` in the tree of ``size`` leaves."""
+        self._check_size(size)
+        plan = inclusion_plan(index, size)
+        return plan.assemble(await self.store.tree_hashes(plan.nodes))
+
+    async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """The proof that the tree of ``old_size`` leaves is a prefix of the tree of ``new_size``."""
+        self._check_size(new_size)
+        plan = consistency_plan(old_size, new_size)
+        return plan.assemble(await self.store.tree_hashes(plan.nodes))
+
+    async def tile(self, path: str) -> bytes:
+        """A C2SP tlog-tiles resource: a hash tile ``tile/<L>/<N>[.p/<W>]`` or an entry bundle."""
+        tile = Tile.from_path(path)
+        if not tile.fits(self.size):
+            raise NotFoundError(f"{tile.path} is beyond the tree, which has {self.size} leaves")
+        if tile.entries:
+            return entry_bundle(await self.store.entry_blocks(tile.index * TILE_WIDTH, tile.width))
+        return b"".join(await self.store.tree_hashes(tile.node_ids()))
+
+
+class _TreeCheck:
+    """fsck's recomputation of the transparency log from the entries, compared with the stored hashes."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.frontier = Frontier()
+        self.pending: list[tuple[NodeId, bytes]] = []
+        self.problems: list[str] = []
+
+    def _problem(self, text: str) -> None:
+        if len(self.problems) < MAX_FSCK_TREE_PROBLEMS:
+            self.problems.append(f"transparency log: {text}")
+
+    async def add(self, stored: StoredEntry, data: bytes) -> None:
+        if stored.position != self.frontier.size + 1:
+            self._problem(f"entry {stored.cid} is at position {stored.position}, expected {self.frontier.size + 1}")
+        self.pending.extend(self.frontier.append(leaf_hash(data)))
+        if len(self.pending) >= FSCK_TREE_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        nodes, self.pending = self.pending, []
+        try:
+            stored = await self.store.tree_hashes([node for node, _ in nodes])
+        except StoreError as exc:
+            self._problem(str(exc))
+            return
+        for ((level, index), expected), found in zip(nodes, stored, strict=True):
+            if expected != found:
+                self._problem(f"stored hash at level {level}, index {index} differs from the one the entries give")
+
+    async def finish(self, log: TransparencyLog) -> list[str]:
+        await self.flush()
+        if log.size != self.frontier.size:
+            self._problem(f"the tree has {log.size} leaves but {self.frontier.size} entries are stored")
+        elif (await log.checkpoint()).root != self.frontier.root():
+            self._problem(f"the signed root of {log.size} leaves differs from the root recomputed from the entries")
+        return self.problems
+
+
+@dataclass(frozen=True)
+class Admission:
+    """This registry's rules for new entries beyond the log rules: reserved namespaces are claimed only with the
+    operator's countersignature. A reserved name covers itself and every namespace under it (``org.dxos`` covers
+    ``org.dxos.labs``)."""
+
+    operator: PublicKey
+    reserved: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        for name in self.reserved:
+            try:
+                valid = DXN(name, ("kind", "name")).authority == name
+            except DmgError:
+                valid = False
+            if not valid:
+                raise ConfigError(f"reserved namespace {name!r} is not a lowercase authority such as com.example")
+
+    def reservation(self, namespace: str) -> str | None:
+        return next((name for name in self.reserved if namespace == name or namespace.startswith(f"{name}.")), None)
+
+    def check(self, entry: NamespaceEntry | DXNEntry, signers: frozenset[PublicKey]) -> None:
+        if not isinstance(entry, NamespaceClaim):
+            return
+        reserved = self.reservation(entry.namespace)
+        if reserved is not None and self.operator not in signers:
+            raise UnauthorizedError(
+                f"namespace {entry.namespace!r} is reserved by this registry's operator ({reserved!r}); its claim "
+                f"must be countersigned by the operator key {self.operator.did}"
+            )
+
+
+# --- verification -------------------------------------------------------------------------------------------
+
+
 class _Batch:
     """Validates a sequence of submissions against the store plus everything earlier in the same batch."""
 
-    def __init__(self, store: Store, clock: Callable[[], int] | None) -> None:
-        """``clock`` bounds entry times from above; ``None`` replays history from empty states (fsck)."""
+    def __init__(self, store: Store, clock: Callable[[], int] | None, admission: Admission | None = None) -> None:
+        """``clock`` bounds entry times from above; ``None`` replays history from empty states (fsck), where the
+        ``admission`` rules of today do not apply."""
         self.store = store
         self.clock = clock
+        self.admission = admission
         self.commit = Commit()
+        self.leaves: list[bytes] = []
         self.blocks: dict[CID, bytes] = {}
         self.checked_bundles: set[CID] = set()
         self.namespaces: dict[str, NamespaceState] = {}
@@ -159,11 +394,18 @@ class _Batch:
         """Verify and apply one log entry; a release also pulls in and checks its record and bundle."""
         if cid.codec != DAG_CBOR:
             raise RecordError(f"log entry {cid} must be a dag-cbor block")
+        if len(data) > MAX_ENTRY_SIZE:
+            raise TooLargeError(
+                f"log entry {cid} is {len(data)} bytes; entries are leaves of the transparency log, at most "
+                f"{MAX_ENTRY_SIZE}"
+            )
         cid.verify(data)
         envelope = Envelope.decode(data)
         signers = envelope.verify()
         entry = parse_entry(envelope.payload)
         self._check_time(entry.time)
+        if self.admission is not None:
+            self.admission.check(entry, signers)
         if isinstance(entry, NamespaceEntry):
             state = (await self.namespace(entry.namespace)).apply(cid, entry, signers)
             self.namespaces[entry.namespace] = self.commit.namespaces[entry.namespace] = state
@@ -178,6 +420,7 @@ class _Batch:
             kind = "dxn"
         self._keep(cid, data)
         self.commit.entries.append((cid, entry.log_name, kind, entry.seq, entry.time))
+        self.leaves.append(data)
         return entry
 
     async def _check_release(
@@ -226,14 +469,51 @@ class _Batch:
 class Registry:
     """A registry over one :class:`~dmg.store.base.Store`; every write is verified, then committed atomically."""
 
-    def __init__(self, store: Store, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        store: Store,
+        log: TransparencyLog,
+        operator: SigningKey,
+        clock: Callable[[], int] = now_ms,
+        reserved: Iterable[str] = (),
+    ) -> None:
         self.store = store
+        self.log = log
         self.clock = clock
+        self.admission = Admission(operator.public_key, frozenset(reserved))
+        self._operator = operator
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, data_dir: str | os.PathLike[str]) -> Registry:
-        return cls(await SQLiteStore.open(data_dir))
+    async def open(
+        cls,
+        data_dir: str | os.PathLike[str],
+        *,
+        origin: str | None = None,
+        reserved: Iterable[str] = (),
+        clock: Callable[[], int] = now_ms,
+    ) -> Registry:
+        """Open (or create) the registry in ``data_dir``; ``origin`` names its log (default from the operator key),
+        ``reserved`` lists namespaces only the operator may admit."""
+        store = await SQLiteStore.open(data_dir)
+        try:
+            operator = load_operator_key(Path(data_dir))
+            log = await TransparencyLog.open(store, operator, origin, clock)
+            return cls(store, log, operator, clock, reserved)
+        except BaseException:
+            await store.close()
+            raise
+
+    def countersign(self, envelope_bytes: bytes) -> bytes:
+        """The claim envelope with the operator's signature added: how the operator admits the claim of a reserved
+        namespace. The claimants' signatures are checked first."""
+        envelope = Envelope.decode(envelope_bytes)
+        envelope.verify()
+        if not isinstance(parse_entry(envelope.payload), NamespaceClaim):
+            raise RecordError("the operator countersigns namespace claims only")
+        message = signing_input(envelope.payload_bytes)
+        signature = Signature(self._operator.public_key, self._operator.sign(message))
+        return Envelope(envelope.payload, [*envelope.signatures, signature]).block()[1]
 
     async def close(self) -> None:
         await self.store.close()
@@ -250,9 +530,9 @@ class Registry:
         self, roots: Iterable[tuple[CID, bytes]], available: Mapping[CID, bytes]
     ) -> list[NamespaceEntry | DXNEntry]:
         async with self._write_lock:
-            batch = _Batch(self.store, self.clock)
+            batch = _Batch(self.store, self.clock, self.admission)
             entries = [await batch.apply_entry(cid, data, available) for cid, data in roots]
-            await self.store.commit(batch.commit)
+            await self.log.append(batch.commit, batch.leaves)
             return entries
 
     async def submit_entry(self, envelope_bytes: bytes) -> CID:
@@ -352,7 +632,8 @@ class Registry:
         return write_car(roots, blocks.items())
 
     async def fsck(self) -> FsckReport:
-        """Re-hash every block, re-verify every entry in acceptance order, and compare with the stored state."""
+        """Re-hash every block, re-verify every entry in acceptance order, recompute the transparency log from the
+        entries, and compare with the stored state and tree."""
         report = FsckReport()
         async for cid, data in self.store.iter_blocks():
             report.blocks += 1
@@ -363,12 +644,16 @@ class Registry:
             except (CIDError, DmgError) as exc:
                 report.problems.append(f"block {cid}: {exc}")
         replay = _Batch(self.store, None)
+        tree = _TreeCheck(self.store)
         async for stored in self.store.iter_entries():
             report.entries += 1
             try:
-                await replay.apply_entry(stored.cid, await self.get_block(stored.cid), {})
+                data = await self.get_block(stored.cid)
+                await tree.add(stored, data)
+                await replay.apply_entry(stored.cid, data, {})
             except DmgError as exc:
                 report.problems.append(f"entry {stored.cid} (#{stored.position}, {stored.log}): {exc}")
+        report.problems += await tree.finish(self.log)
         for name, state in replay.namespaces.items():
             if await self.store.load_namespace(name) != state:
                 report.problems.append(f"namespace {name}: stored state differs from the replayed log")

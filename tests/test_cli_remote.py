@@ -53,6 +53,14 @@ def large_wasm(size: int) -> bytes:
     return b"\0asm\x01\x00\x00\x00" + section(5, memory) + section(11, segment)
 
 
+@pytest.fixture(autouse=True)
+def trust_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Pins and checkpoints go to a fresh trust store per test, never to the user's own."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    return config / "dmg" / "trust"
+
+
 @pytest.fixture
 def registry_url(tmp_path: Path) -> Iterator[str]:
     with BackgroundServer(Settings(data_dir=tmp_path / "served", port=0, seed_samples=False)) as url:

@@ -1,7 +1,9 @@
 """The HTTP client against hostile servers: every lie, broken answer and endless body must be refused.
 
 Each test scripts a small Starlette app, served by a real uvicorn on 127.0.0.1, to answer as a compromised or
-broken registry would. The client against the real registry service is tested in test_cli_remote.py.
+broken registry would. These are the checks on each answer itself, so the clients here leave the transparency log
+out (``check_log=False``); attacks on the log are in test_trust_attacks.py. The client against the real registry
+service is tested in test_cli_remote.py.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def hostile_server() -> Iterator[tuple[Hostile, str]]:
 async def hostile(hostile_server: tuple[Hostile, str]) -> AsyncIterator[tuple[Hostile, HttpClient]]:
     server, url = hostile_server
     server.handlers.clear()
-    async with HttpClient(url, timeout=5) as client:
+    async with HttpClient(url, timeout=5, check_log=False) as client:
         yield server, client
 
 
@@ -169,7 +171,7 @@ async def test_endless_export_is_cut_off_at_max_response_bytes(hostile_server: t
         return StreamingResponse(forever(), media_type="application/vnd.ipld.car")
 
     server.handlers = {("GET", "/api/v1/export"): endless}
-    async with HttpClient(url, timeout=5, max_response_bytes=3 << 20) as client:
+    async with HttpClient(url, timeout=5, max_response_bytes=3 << 20, check_log=False) as client:
         with pytest.raises(TooLargeError, match="passed the 3145728-byte limit"):
             await client.export([DXN.parse(NAME)])
 

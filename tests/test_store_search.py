@@ -144,4 +144,4 @@ async def test_schema_1_file_is_migrated(tmp_path: Path, key: SigningKey, bundle
         assert await names(registry, text="mail") == [MAIL, INDEXER]
         assert await names(registry, api="com.example/api/mail") == [MAIL, INDEXER]
     with sqlite3.connect(tmp_path / "r" / DATABASE_NAME) as connection:
-        assert connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+        assert connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)

@@ -25,6 +25,7 @@ from dmg.cli import (
     serve,
     status,
     transfer,
+    verify,
 )
 from dmg.core.errors import DmgError
 
@@ -64,6 +65,7 @@ for command in (
     transfer.fsck,
     status.status,
     serve.serve,
+    verify.verify,
     fn.fn,
     orchestrator.orchestrator,
 ):

@@ -2,8 +2,9 @@
 
 The CLI and (later) federation and the orchestrator talk to a registry only through :class:`RegistryClient`.
 :mod:`dmg.client.local` implements it on a data directory (the embedded registry), :mod:`dmg.client.http` on a
-registry service over HTTP (verifying everything it receives). :func:`open_client` picks one from a ``--registry``
-target. The transports are imported when a client is opened, so a local command never loads the HTTP stack.
+registry service over HTTP (verifying everything it receives, against the registry's transparency log too).
+:func:`open_client` picks one from a ``--registry`` target. The transports are imported when a client is opened,
+so a local command never loads the HTTP stack.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from dmg.client.transparency import TrustPolicy, Verification
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
@@ -84,6 +86,10 @@ class RegistryClient(Protocol):
 
     async def module(self, dxn: DXN, version: Version) -> ModuleInfo: ...
 
+    async def verify(self, dxn: DXN, selector: Version | Range | str | None = None) -> Verification:
+        """Resolve ``dxn`` and check the answer end to end against the registry's transparency log."""
+        ...
+
     async def search(
         self,
         text: str | None = None,
@@ -100,13 +106,17 @@ def default_target() -> str:
     return os.environ.get("DMG_REGISTRY") or str(default_data_dir())
 
 
-async def open_client(target: str | None = None) -> RegistryClient:
-    """A client for ``target``: a data directory path (embedded registry) or an ``http(s)://`` URL."""
+async def open_client(target: str | None = None, *, trust: TrustPolicy | None = None) -> RegistryClient:
+    """A client for ``target``: a data directory path (embedded registry) or an ``http(s)://`` URL.
+
+    ``trust`` is how an HTTP client judges the registry's transparency log (default: the user's trust store, trust
+    on first use); a data directory is trusted local storage and ignores it.
+    """
     chosen = target or default_target()
     if chosen.startswith(("http://", "https://")):
         from dmg.client.http import HttpClient
 
-        return HttpClient(chosen)
+        return HttpClient(chosen, trust=trust)
     from dmg.client.local import LocalClient
 
     return await LocalClient.open(chosen)

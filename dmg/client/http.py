@@ -1,23 +1,28 @@
 """A :class:`~dmg.client.base.RegistryClient` for a registry service over HTTP, that never trusts the server.
 
 Requests follow the registry's HTTP contract (served by :mod:`dmg.service.app`): REST for log heads, writes,
-blocks and CARs, GraphQL at ``/graphql`` for questions about names and versions. Every answer is checked before it
-is returned (:mod:`dmg.client.verify`): blocks against their CIDs, envelopes strictly decoded with every signature
-verified, records against what the server claimed they were. Every response is read as a stream and cut off past a
-byte limit, so an endless or oversized answer cannot exhaust memory; the timeout bounds each network wait (not a
-whole transfer, so that slow links can still move large bundles). Error answers become the typed
-:class:`~dmg.core.errors.DmgError` their code names.
+blocks, CARs and signed checkpoints, GraphQL at ``/graphql`` for questions about names, versions and log proofs.
+Every answer is checked before it is returned (:mod:`dmg.client.verify`): blocks against their CIDs, envelopes
+strictly decoded with every signature verified, records against what the server claimed they were. Then, by
+default, every module the client relies on (``resolve``, ``module``, ``export``) is checked against the registry's
+transparency log (:mod:`dmg.client.transparency`): its checkpoint signed by the pinned key, fresh and consistent
+with the last one seen, the namespace and DXN logs included in it and replayed, and the answer agreeing with them.
+Every response is read as a stream and cut off past a byte limit, so an endless or oversized answer cannot exhaust
+memory; the timeout bounds each network wait (not a whole transfer, so that slow links can still move large
+bundles). Error answers become the typed :class:`~dmg.core.errors.DmgError` their code names.
 
 Large uploads and downloads report progress to :attr:`HttpClient.progress` when it is set (the CLI draws a bar).
 
-What this client does not do: retry, cache, or judge whether a signer holds a permission in its namespace (see
-:mod:`dmg.client.verify`). ``fsck`` needs direct access to a store and is refused.
+What this client does not do: retry or cache (besides the trust store's pins and last checkpoints). ``fsck``
+needs direct access to a store and is refused.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
@@ -25,6 +30,7 @@ from urllib.parse import quote
 import httpx
 
 from dmg.client.base import ModuleInfo, SearchHit, SearchPage
+from dmg.client.transparency import InclusionError, LogVerifier, ProvenEntry, TrustPolicy, Verification
 from dmg.client.verify import (
     MalformedResponseError,
     RecordMismatchError,
@@ -35,7 +41,7 @@ from dmg.client.verify import (
     verified_export,
     verified_record,
 )
-from dmg.core.car import MAX_BLOCK_SIZE, write_car
+from dmg.core.car import MAX_BLOCK_SIZE, read_car, write_car
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
@@ -59,6 +65,10 @@ MAX_JSON_BYTES: Final = 16 << 20
 """Largest JSON answer read, whatever ``max_response_bytes`` allows; JSON answers are small."""
 
 MAX_ERROR_BYTES: Final = 64 << 10
+MAX_CHECKPOINT_BYTES: Final = 64 << 10
+"""Largest signed checkpoint read: a note of at most 100 signatures is a few KiB."""
+MAX_PROOF_HASHES: Final = 64
+"""No proof in a tree of fewer than 2**64 leaves has more hashes."""
 UPLOAD_CHUNK_SIZE: Final = 64 << 10
 
 CAR_TYPE: Final = "application/vnd.ipld.car"
@@ -87,6 +97,20 @@ query Search($query: String, $namespace: String, $kind: String, $after: String) 
     totalCount
   }
 }"""
+
+
+_CHECKPOINT_KEY: Final = "query CheckpointKey { checkpoint { verifierKey } }"
+_CONSISTENCY: Final = "query Consistency($from: Int!, $to: Int!) { consistencyProof(from: $from, to: $to) }"
+
+
+def _history_query(count: int) -> str:
+    """One query for the entries of ``count`` logs (``$log0``, ...), each with its proof in the tree of ``$size``."""
+    variables = "".join(f", $log{index}: String!" for index in range(count))
+    fields = " ".join(
+        f"log{index}: history(dxn: $log{index}) {{ leafIndex envelope inclusionProof(size: $size) }}"
+        for index in range(count)
+    )
+    return f"query History($size: Int!{variables}) {{ {fields} }}"
 
 
 class RegistryUnavailableError(DmgError):
@@ -120,6 +144,30 @@ def _count(data: Any, key: str, where: str) -> int:
     if value < 0:
         raise MalformedResponseError(f"{where}: field {key!r} must not be negative")
     return value
+
+
+def _base64(text: Any, where: str) -> bytes:
+    if not isinstance(text, str):
+        raise MalformedResponseError(f"{where}: expected a base64 string, got {type(text).__name__}")
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise MalformedResponseError(f"{where}: not standard base64: {exc}") from exc
+
+
+def _hashes(value: Any, where: str) -> list[bytes]:
+    if not isinstance(value, list) or len(value) > MAX_PROOF_HASHES:
+        raise MalformedResponseError(f"{where}: expected a list of at most {MAX_PROOF_HASHES} base64 hashes")
+    return [_base64(item, f"{where}[{index}]") for index, item in enumerate(value)]
+
+
+def _proven_entry(row: Any, where: str) -> ProvenEntry:
+    proof = row.get("inclusionProof") if isinstance(row, dict) else None
+    return ProvenEntry(
+        _count(row, "leafIndex", where),
+        _base64(_field(row, "envelope", str, where), f"{where}.envelope"),
+        None if proof is None else tuple(_hashes(proof, f"{where}.inclusionProof")),
+    )
 
 
 def _json(body: bytes, where: str) -> Any:
@@ -168,7 +216,11 @@ class HttpClient:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        trust: TrustPolicy | None = None,
+        check_log: bool = True,
     ) -> None:
+        """``trust`` judges the registry's transparency log (default: :meth:`TrustPolicy.default`); with
+        ``check_log`` False, only the answers themselves are checked, not the log (``verify`` still checks it)."""
         if not base_url.startswith(("http://", "https://")):
             raise DmgError(f"{base_url!r} is not an http:// or https:// URL")
         if max_response_bytes < 1:
@@ -176,6 +228,8 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.max_response_bytes = max_response_bytes
         self.progress: TransferProgress | None = None
+        self.check_log = check_log
+        self.log = LogVerifier(self, self.base_url, trust or TrustPolicy.default())
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -280,8 +334,8 @@ class HttpClient:
         )
         return _json(answer, path)
 
-    async def _graphql(self, query: str, variables: dict[str, Any], field: str) -> Any:
-        """The value of ``field`` in a GraphQL answer; errors in the answer are raised as typed errors."""
+    async def _graphql_data(self, query: str, variables: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+        """The ``data`` of a GraphQL answer, which must hold ``fields``; errors are raised as typed errors."""
         answer = await self._request(
             "POST",
             "/graphql",
@@ -293,9 +347,14 @@ class HttpClient:
         if isinstance(payload, dict) and isinstance(payload.get("errors"), list) and payload["errors"]:
             raise _graphql_error(payload["errors"])
         data = _field(payload, "data", dict, "/graphql")
-        if field not in data:
-            raise MalformedResponseError(f"/graphql: the answer lacks {field!r}")
-        return data[field]
+        missing = next((field for field in fields if field not in data), None)
+        if missing is not None:
+            raise MalformedResponseError(f"/graphql: the answer lacks {missing!r}")
+        return data
+
+    async def _graphql(self, query: str, variables: dict[str, Any], field: str) -> Any:
+        """The value of ``field`` in a GraphQL answer; errors in the answer are raised as typed errors."""
+        return (await self._graphql_data(query, variables, [field]))[field]
 
     @property
     def _json_limit(self) -> int:
@@ -378,7 +437,8 @@ class HttpClient:
         )
 
     async def export(self, dxns: Iterable[DXN]) -> bytes:
-        """A CAR of the selected versions; every block, entry and record in it is verified before it is returned."""
+        """A CAR of the selected versions; every block, entry, record and bundle in it is verified, and every entry
+        must be in the registry's transparency log, before it is returned."""
         wanted = list(dxns)
         data = await self._request(
             "GET",
@@ -388,18 +448,76 @@ class HttpClient:
             headers={"Accept": CAR_TYPE},
             report=True,
         )
-        return verified_export(data, wanted)
+        car = read_car(data)
+        releases = verified_export(car, wanted)
+        if self.check_log:
+            logged: set[CID] = set()
+            for dxn in dict.fromkeys(dxn.base for dxn in wanted):
+                logs = await self.log.logs(dxn)
+                for release in releases:
+                    if release.entry.dxn == dxn:
+                        assert release.entry.version is not None and release.entry.record is not None
+                        logs.check_release(release.entry.version, release.entry.record, release.record)
+                logged |= logs.entries
+            stray = next((root for root in car.roots if root not in logged), None)
+            if stray is not None:
+                raise InclusionError(f"the exported entry {stray} is not in the registry's signed log")
+        return data
 
     async def fsck(self) -> FsckReport:
         raise DmgError(f"fsck runs on a local data directory, not on a registry service ({self.base_url})")
 
     # --- questions --------------------------------------------------------------------------------------------
 
+    # --- the transparency log (a LogSource for dmg.client.transparency) ---------------------------------------
+
+    async def checkpoint_note(self) -> str:
+        data = await self._request("GET", "/checkpoint", limit=MAX_CHECKPOINT_BYTES, headers={"Accept": "text/plain"})
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedResponseError(f"/checkpoint: the note is not UTF-8 text: {exc}") from exc
+
+    async def log_verifier_key(self) -> str:
+        checkpoint = await self._graphql(_CHECKPOINT_KEY, {}, "checkpoint")
+        return _field(checkpoint, "verifierKey", str, "checkpoint")
+
+    async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        proof = await self._graphql(_CONSISTENCY, {"from": old_size, "to": new_size}, "consistencyProof")
+        return _hashes(proof, "consistencyProof")
+
+    async def proven_history(self, logs: Sequence[str], size: int) -> dict[str, list[ProvenEntry]]:
+        aliases = [f"log{index}" for index in range(len(logs))]
+        variables: dict[str, Any] = {"size": size, **dict(zip(aliases, logs, strict=True))}
+        data = await self._graphql_data(_history_query(len(logs)), variables, aliases)
+        history: dict[str, list[ProvenEntry]] = {}
+        for alias, log in zip(aliases, logs, strict=True):
+            rows = data[alias]
+            if not isinstance(rows, list):
+                raise MalformedResponseError(f"history of {log}: expected a list, got {type(rows).__name__}")
+            history[log] = [_proven_entry(row, f"history of {log}[{index}]") for index, row in enumerate(rows)]
+        return history
+
+    # --- questions --------------------------------------------------------------------------------------------
+
     async def resolve(self, dxn: DXN, selector: Version | Range | str | None = None) -> Resolution:
         """Which version ``selector`` (or the DXN's own ``@selector``; latest by default) picks, with its record
-        fetched and checked to be that version's."""
+        fetched and checked to be that version's, and (by default) checked against the transparency log."""
         if selector is None:
             selector = dxn.version_selector()
+        resolution, envelope = await self._resolution(dxn, selector)
+        if self.check_log:
+            await self.log.verify(dxn, selector, resolution.version, resolution.record, envelope, resolution.yanked)
+        return resolution
+
+    async def verify(self, dxn: DXN, selector: Version | Range | str | None = None) -> Verification:
+        """Resolve ``dxn`` and check the answer against the registry's transparency log, whatever ``check_log``."""
+        if selector is None:
+            selector = dxn.version_selector()
+        resolution, envelope = await self._resolution(dxn, selector)
+        return await self.log.verify(dxn, selector, resolution.version, resolution.record, envelope, resolution.yanked)
+
+    async def _resolution(self, dxn: DXN, selector: Version | Range | str | None) -> tuple[Resolution, Envelope]:
         variables = {"dxn": str(dxn.base), "range": None if selector is None else str(selector)}
         found = await self._graphql(_RESOLVE, variables, "resolve")
         if found is None:
@@ -412,12 +530,13 @@ class HttpClient:
             _parsed(found, "bundle", CID.parse, where),
             _field(found, "yanked", bool, where),
         )
-        _, record = await self.record(resolution.record)
+        envelope, record = await self.record(resolution.record)
         check_resolution(dxn, selector, resolution, record)
-        return resolution
+        return resolution, envelope
 
     async def module(self, dxn: DXN, version: Version) -> ModuleInfo:
-        """One version's signed record (verified) with the registry's yank status and publication facts."""
+        """One version's signed record (verified) with the registry's yank status and publication facts; the
+        record and the yank status are (by default) checked against the transparency log."""
         found = await self._graphql(_MODULE, {"dxn": str(dxn.base), "version": str(version)}, "module")
         if found is None:
             raise NotFoundError(f"{dxn.base}@{version} was never released")
@@ -429,8 +548,10 @@ class HttpClient:
             _parsed(found, "bundle", CID.parse, where),
             _field(found, "yanked", bool, where),
         )
-        _, record = await self.record(claimed.record)
+        envelope, record = await self.record(claimed.record)
         check_resolution(dxn, version, claimed, record)
+        if self.check_log:
+            await self.log.verify(dxn, version, version, claimed.record, envelope, claimed.yanked)
         return ModuleInfo(
             claimed.record,
             record,

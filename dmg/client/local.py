@@ -1,5 +1,11 @@
 """A :class:`~dmg.client.base.RegistryClient` on a local data directory: the embedded registry, in process.
 
+The data directory is trusted local storage, so reads are not checked against the transparency log; there is no
+network to lie. :meth:`LocalClient.verify` (``dmg verify`` on a data directory) still checks a module end to end:
+signatures, authorisation by the namespace log, log chains and inclusion in a checkpoint signed by the
+directory's operator key; only the checks against network attacks (pinning, freshness, rollback, forks) are left
+out, since nothing is remembered between runs.
+
 Search pages here use plain decimal positions as cursors; like every cursor they are only meaningful to the
 registry that gave them out.
 """
@@ -7,9 +13,10 @@ registry that gave them out.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from dmg.client.base import ModuleInfo, SearchHit, SearchPage
+from dmg.client.transparency import LogVerifier, ProvenEntry, TrustPolicy, Verification
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
@@ -26,6 +33,7 @@ class LocalClient:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        self.log = LogVerifier(self, registry.log.origin, TrustPolicy(store=None, max_age_ms=None))
 
     @classmethod
     async def open(cls, data_dir: str | os.PathLike[str]) -> LocalClient:
@@ -61,6 +69,38 @@ class LocalClient:
             raise NotFoundError(f"{dxn.base}@{version} was never released")
         _, record = await self.registry.record(info.record)
         return ModuleInfo(info.record, record, info.yanked, info.yank_reason, info.published_at, info.publisher)
+
+    async def verify(self, dxn: DXN, selector: Version | Range | str | None = None) -> Verification:
+        """Resolve ``dxn`` and check the answer against this directory's transparency log."""
+        if selector is None:
+            selector = dxn.version_selector()
+        resolution = await self.registry.resolve(dxn, selector)
+        envelope, _ = await self.registry.record(resolution.record)
+        envelope.verify()
+        return await self.log.verify(dxn, selector, resolution.version, resolution.record, envelope, resolution.yanked)
+
+    # --- the transparency log (a LogSource for dmg.client.transparency) ---------------------------------------
+
+    async def checkpoint_note(self) -> str:
+        return (await self.registry.log.checkpoint()).note
+
+    async def log_verifier_key(self) -> str:
+        return self.registry.log.verifier_key
+
+    async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        return await self.registry.log.consistency_proof(old_size, new_size)
+
+    async def proven_history(self, logs: Sequence[str], size: int) -> dict[str, list[ProvenEntry]]:
+        history: dict[str, list[ProvenEntry]] = {}
+        for log in logs:
+            entries = []
+            for stored in await self.registry.store.log_entries(log):
+                in_tree = stored.leaf_index < size
+                proof = await self.registry.log.inclusion_proof(stored.leaf_index, size) if in_tree else None
+                block = await self.registry.get_block(stored.cid)
+                entries.append(ProvenEntry(stored.leaf_index, block, None if proof is None else tuple(proof)))
+            history[log] = entries
+        return history
 
     async def export(self, dxns: Iterable[DXN]) -> bytes:
         return await self.registry.export(dxns)

@@ -6,27 +6,30 @@ A registry is a cache of signed, content-addressed data; it is never trusted to 
 - every envelope (a module record, a log entry) is decoded as strict DAG-CBOR and every signature on it is
   verified (:func:`verified_record`, :func:`verified_entry`);
 - what the server *says* about a record (its DXN, version and bundle when resolving; the head of a log; the
-  entries of an export) must agree with the signed data itself and with what was asked
+  entries, records and bundles of an export) must agree with the signed data itself and with what was asked
   (:func:`check_resolution`, :func:`check_log_head`, :func:`verified_export`).
 
 A failed check raises :class:`BlockMismatchError`, :class:`RecordMismatchError` (genuine signed data that is not
 what the server claimed it was) or the codec's, envelope's and record's own typed errors. Answers that do not
 follow the HTTP contract at all raise :class:`MalformedResponseError`.
 
-What this module does not judge: whether the keys that signed hold a permission in their namespace (that needs
-the namespace's whole history, which the transparency log's checkpoints anchor), and facts only the server's index
-knows (which versions exist, whether one is yanked, search rankings). Those are reported as the server gave them.
+What this module does not judge: whether the keys that signed held a permission in their namespace, and whether
+what the server says about versions and yanks is the truth. Both need the logs' whole history, anchored in the
+registry's signed transparency log: :mod:`dmg.client.transparency` checks them. Search rankings are reported as
+the server gave them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from dmg.core.car import read_car
+from dmg.core.bundle import assemble_bundle
+from dmg.core.car import Car
 from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
-from dmg.core.errors import CIDError, DmgError, RecordError
+from dmg.core.errors import BundleError, CIDError, DmgError, RecordError
 from dmg.core.namelog import LogHead
 from dmg.core.records import DXNEntry, ModuleRecord, NamespaceEntry, Release, parse_entry
 from dmg.core.semver import Range, Version
@@ -122,11 +125,21 @@ def check_log_head(log: str, head: LogHead, entry: NamespaceEntry | DXNEntry) ->
         )
 
 
-def verified_export(data: bytes, dxns: Iterable[DXN]) -> bytes:
-    """``data`` if it is a CAR whose every block verifies, whose roots are signed log entries present in it, and
-    which holds a release (with its record) matching each requested DXN; the importer re-verifies it all anyway."""
-    car = read_car(data)
-    releases: list[Release] = []
+@dataclass(frozen=True)
+class ExportedRelease:
+    """A release found in an exported CAR: the entry's CID, the entry, and its record's verified envelope."""
+
+    cid: CID
+    entry: Release
+    record: Envelope
+
+
+def verified_export(car: Car, dxns: Iterable[DXN]) -> list[ExportedRelease]:
+    """The releases in ``car`` after checking that its roots are signed log entries present in it, that each
+    release's record is there, signed and for that release, that each record's bundle is there whole and matches
+    the record (sizes and SHA-256), and that a release matches each requested DXN. The importer re-verifies it all
+    anyway; whether the entries are in the registry's log is :mod:`dmg.client.transparency`'s question."""
+    releases: list[ExportedRelease] = []
     for root in car.roots:
         if root not in car.blocks:
             raise RecordMismatchError(f"the exported CAR names the entry {root} as a root but lacks its block")
@@ -135,25 +148,31 @@ def verified_export(data: bytes, dxns: Iterable[DXN]) -> bytes:
             assert entry.record is not None
             if entry.record not in car.blocks:
                 raise RecordMismatchError(f"the exported CAR lacks the record {entry.record} of {entry.dxn}")
-            _, record = verified_record(entry.record, car.blocks[entry.record])
+            envelope, record = verified_record(entry.record, car.blocks[entry.record])
             if record.dxn != entry.dxn or record.version != entry.version:
                 raise RecordMismatchError(
                     f"the exported release of {entry.dxn}@{entry.version} links a record for "
                     f"{record.dxn}@{record.version}"
                 )
-            releases.append(entry)
+            try:
+                assemble_bundle(record.bundle, car.blocks.get)
+            except BundleError as exc:
+                raise BundleError(
+                    f"the exported bundle of {entry.dxn}@{entry.version} is not its record's: {exc}"
+                ) from exc
+            releases.append(ExportedRelease(root, entry, envelope))
     for dxn in dxns:
         selector = dxn.version_selector()
         matching = [
-            entry
-            for entry in releases
-            if entry.dxn == dxn.base
-            and entry.version is not None
-            and (not isinstance(selector, Version | Range) or _selects(selector, entry.version))
+            release
+            for release in releases
+            if release.entry.dxn == dxn.base
+            and release.entry.version is not None
+            and (not isinstance(selector, Version | Range) or _selects(selector, release.entry.version))
         ]
         if not matching:
             raise RecordMismatchError(f"the exported CAR holds no release of {dxn}")
-    return data
+    return releases
 
 
 def _selects(selector: Version | Range, version: Version) -> bool:

@@ -13,6 +13,10 @@ golang.org/x/mod/sumdb/note, so Go tools and witnesses read them: a verifier key
 ``<name>+<hex key ID>+<base64(0x01 || public key)>`` and a signer key ``PRIVATE+KEY+<name>+<hex key ID>+
 <base64(0x01 || seed)>``, where the key ID is the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key).
 
+DMG's checkpoints carry one extension line, ``timestamp <milliseconds since the Unix epoch>``, the time the log
+signed it, so that a client can tell a fresh checkpoint from a replayed or frozen one (:class:`SignedCheckpoint`).
+The operator's note key is named after the log's origin, as Go's checksum database does.
+
 Parsing is strict and every refusal is typed: :class:`RecordError` for a malformed checkpoint body,
 :class:`SignatureError` for a malformed or unverifiable note, :class:`KeyFileError` for a malformed key string.
 Only Ed25519 note keys are supported. This module knows nothing about Merkle trees (see :mod:`dmg.core.tlog`).
@@ -342,3 +346,59 @@ def open_checkpoint(note: str | bytes, verifiers: Iterable[NoteVerifier], origin
     if checkpoint.origin != origin:
         raise SignatureError(f"checkpoint is from log {checkpoint.origin!r}, expected {origin!r}")
     return checkpoint
+
+
+# --- DMG's signed checkpoints -------------------------------------------------------------------------------
+
+TIMESTAMP_EXTENSION: Final = "timestamp "
+
+
+def _timestamp(checkpoint: Checkpoint) -> int:
+    lines = [line for line in checkpoint.extensions if line.startswith(TIMESTAMP_EXTENSION)]
+    if len(lines) != 1:
+        found = "none" if not lines else f"{len(lines)}"
+        raise RecordError(f"checkpoint must carry one 'timestamp <milliseconds>' extension line; it has {found}")
+    text = lines[0][len(TIMESTAMP_EXTENSION) :]
+    if not _DECIMAL.fullmatch(text):
+        raise RecordError(f"checkpoint timestamp must be milliseconds in decimal without leading zeros: {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A checkpoint as its log signed it: the signed note, the parsed body and the signing time (milliseconds)."""
+
+    note: str
+    checkpoint: Checkpoint
+    time: int
+
+    @property
+    def size(self) -> int:
+        return self.checkpoint.size
+
+    @property
+    def root(self) -> bytes:
+        return self.checkpoint.root
+
+    @property
+    def origin(self) -> str:
+        return self.checkpoint.origin
+
+    @classmethod
+    def sign(cls, origin: str, size: int, root: bytes, time: int, signer: NoteSigner) -> SignedCheckpoint:
+        """Sign the checkpoint of the tree ``(size, root)`` at ``time`` with the log's key (named ``origin``)."""
+        if signer.name != origin:
+            raise KeyFileError(f"the key signing checkpoints of {origin!r} must be named after it, not {signer.name!r}")
+        checkpoint = Checkpoint(origin, size, root, (f"{TIMESTAMP_EXTENSION}{time}",))
+        return cls(sign_note(checkpoint.to_body(), [signer]), checkpoint, time)
+
+    @classmethod
+    def open(cls, note: str | bytes, verifier: NoteVerifier) -> SignedCheckpoint:
+        """Check ``note`` against the log key ``verifier`` (whose name is the origin) and parse it.
+
+        Raises :class:`SignatureError` when the note is not signed by that key or names another log, and
+        :class:`RecordError` when its body is not a DMG checkpoint.
+        """
+        checkpoint = open_checkpoint(note, [verifier], verifier.name)
+        text = note.decode("utf-8") if isinstance(note, bytes) else note
+        return cls(text, checkpoint, _timestamp(checkpoint))

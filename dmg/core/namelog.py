@@ -2,7 +2,8 @@
 
 Two kinds of append-only logs (the design follows Warg's per-package logs):
 
-- a **namespace log** per authority (``com.example``): ``claim`` first, then ``grant`` and ``revoke`` of keys;
+- a **namespace log** per authority (``com.example``): ``claim`` first, then ``grant`` and ``revoke`` of keys, each
+  signed by as many holders of ``grant`` as the claim's ``threshold`` asks (one by default);
 - a **DXN log** per module name (``com.example/function/x``): ``release``, ``yank`` and ``unyank`` of versions.
 
 ``NamespaceState.apply`` and ``DXNLogState.apply`` take the current state and one verified entry and return the
@@ -59,12 +60,16 @@ class LogHead:
 
 @dataclass(frozen=True)
 class NamespaceState:
-    """Who may do what in one namespace, after the entries applied so far."""
+    """Who may do what in one namespace, after the entries applied so far.
+
+    ``threshold`` comes from the claim: grants and revokes need that many distinct signers holding ``grant``.
+    """
 
     namespace: str
     head: LogHead = field(default_factory=LogHead)
     permissions: Mapping[PublicKey, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     revoked: frozenset[PublicKey] = frozenset()
+    threshold: int = 1
 
     @property
     def claimed(self) -> bool:
@@ -73,16 +78,35 @@ class NamespaceState:
     def holders(self, permission: str) -> frozenset[PublicKey]:
         return frozenset(key for key, granted in self.permissions.items() if permission in granted)
 
-    def require(self, permission: str, signers: frozenset[PublicKey], what: str) -> None:
-        """Raise :class:`UnauthorizedError` unless some signer holds ``permission`` now."""
+    def require(self, permission: str, signers: frozenset[PublicKey], what: str, needed: int = 1) -> None:
+        """Raise :class:`UnauthorizedError` unless ``needed`` distinct signers hold ``permission`` now."""
         if not self.claimed:
             raise UnauthorizedError(f"namespace {self.namespace!r} is not claimed; claim it before {what}")
-        if not signers & self.holders(permission):
-            revoked = signers & self.revoked
-            detail = f" (key {sorted(revoked)[0].did} was revoked)" if revoked else ""
+        holding = signers & self.holders(permission)
+        if len(holding) >= needed:
+            return
+        revoked = signers & self.revoked
+        detail = f" (key {sorted(revoked)[0].did} was revoked)" if revoked else ""
+        if needed == 1:
             raise UnauthorizedError(
                 f"no signer of {what} holds the {permission!r} permission in namespace {self.namespace!r}{detail}"
             )
+        raise UnauthorizedError(
+            f"{what} needs {needed} distinct signers holding {permission!r} in namespace {self.namespace!r}; "
+            f"it has {len(holding)}{detail}"
+        )
+
+    def _check_granters(self, permissions: Mapping[PublicKey, frozenset[str]], change: str) -> None:
+        """A change must leave at least ``threshold`` keys able to grant, or the namespace could never change again."""
+        granters = sum(1 for granted in permissions.values() if "grant" in granted)
+        if granters >= self.threshold:
+            return
+        if self.threshold == 1:
+            raise ConflictError(f"{change} would leave no key able to grant in {self.namespace!r}")
+        raise ConflictError(
+            f"{change} would leave {granters} keys able to grant in {self.namespace!r}, "
+            f"fewer than its threshold of {self.threshold}"
+        )
 
     def apply(self, entry_cid: CID, entry: NamespaceEntry, signers: frozenset[PublicKey]) -> NamespaceState:
         if entry.namespace != self.namespace:
@@ -90,17 +114,25 @@ class NamespaceState:
         if isinstance(entry, NamespaceClaim):
             if self.claimed:
                 raise ConflictError(f"namespace {self.namespace!r} is already claimed")
-            if not signers & set(entry.keys):
-                raise UnauthorizedError("a claim must be signed by at least one of the keys it claims with")
+            signed = signers & set(entry.keys)
+            if len(signed) < entry.threshold:
+                needed = "at least one" if entry.threshold == 1 else f"at least {entry.threshold}"
+                raise UnauthorizedError(f"a claim must be signed by {needed} of the keys it claims with")
             head = self.head.check_next(self.namespace, entry_cid, entry.seq, entry.prev, entry.time)
             every = frozenset(PERMISSIONS)
-            return replace(self, head=head, permissions=MappingProxyType(dict.fromkeys(entry.keys, every)))
-        self.require("grant", signers, f"a {entry.TYPE}")
+            return replace(
+                self,
+                head=head,
+                permissions=MappingProxyType(dict.fromkeys(entry.keys, every)),
+                threshold=entry.threshold,
+            )
+        self.require("grant", signers, f"a {entry.TYPE}", self.threshold)
         head = self.head.check_next(self.namespace, entry_cid, entry.seq, entry.prev, entry.time)
         permissions = dict(self.permissions)
         if isinstance(entry, NamespaceGrant):
             assert entry.key is not None
             permissions[entry.key] = entry.permissions
+            self._check_granters(permissions, f"granting {entry.key.did} only {', '.join(sorted(entry.permissions))}")
             return replace(
                 self, head=head, permissions=MappingProxyType(permissions), revoked=self.revoked - {entry.key}
             )
@@ -108,8 +140,7 @@ class NamespaceState:
         if entry.key not in permissions:
             raise ConflictError(f"key {entry.key.did} holds no permission in {self.namespace!r} to revoke")
         del permissions[entry.key]
-        if not any("grant" in granted for granted in permissions.values()):
-            raise ConflictError(f"revoking {entry.key.did} would leave no key able to grant in {self.namespace!r}")
+        self._check_granters(permissions, f"revoking {entry.key.did}")
         return replace(self, head=head, permissions=MappingProxyType(permissions), revoked=self.revoked | {entry.key})
 
 

@@ -10,7 +10,7 @@ Payload shapes (links are CIDs, times are integer milliseconds since the Unix ep
 - module record: ``{type: "module", dxn, version, description, runtime, bundle: CID, functions, resources, apis,
   dependencies, triggers}``
 - namespace log: ``{type: "namespace.claim" | "namespace.grant" | "namespace.revoke", namespace, seq, prev, time,
-  ...}`` with ``keys`` (claim), ``key`` + ``permissions`` (grant), ``key`` (revoke)
+  ...}`` with ``keys`` and an optional ``threshold`` (claim), ``key`` + ``permissions`` (grant), ``key`` (revoke)
 - DXN log: ``{type: "release" | "yank" | "unyank", dxn, seq, prev, time, version, ...}`` with ``record`` (release)
   and ``reason`` (yank)
 
@@ -515,9 +515,15 @@ class NamespaceEntry(LogEntry):
 
 @dataclass(frozen=True)
 class NamespaceClaim(NamespaceEntry):
-    """The first entry of a namespace log: these keys own the namespace with every permission."""
+    """The first entry of a namespace log: these keys own the namespace with every permission.
+
+    ``threshold`` (m of n) is how many distinct holders of ``grant`` must sign each later grant or revoke, and how
+    many of the claimed keys must sign the claim itself. It is written only when it is not 1, so that a claim has
+    one encoding; an explicit ``threshold: 1`` is refused.
+    """
 
     keys: tuple[PublicKey, ...] = ()
+    threshold: int = 1
 
     TYPE: ClassVar = "namespace.claim"
 
@@ -527,6 +533,8 @@ class NamespaceClaim(NamespaceEntry):
             raise RecordError("keys: a claim names at least one key")
         if len(set(self.keys)) != len(self.keys):
             raise RecordError("keys: a key is listed twice")
+        if isinstance(self.threshold, bool) or not 1 <= self.threshold <= len(self.keys):
+            raise RecordError(f"threshold: must be between 1 and the number of keys ({len(self.keys)})")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NamespaceClaim:
@@ -534,14 +542,23 @@ class NamespaceClaim(NamespaceEntry):
         keys = _get(data, "keys", list, where)
         if len(keys) > MAX_LIST:
             raise RecordError(f"{where}: more than {MAX_LIST} keys")
+        if type(data.get("threshold")) is int and data["threshold"] == 1:
+            raise RecordError(f"{where}: field 'threshold' is omitted when it is 1 (the default)")
         return cls(
             **cls._chain(data, where),
             namespace=_namespace(data, where),
             keys=tuple(_key_field({"key": key}, "key", f"{where}.keys") for key in keys),
+            threshold=_optional(data, "threshold", int, where, 1),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self._chain_dict(), "namespace": self.namespace, "keys": [k.multicodec for k in self.keys]}
+        threshold = {} if self.threshold == 1 else {"threshold": self.threshold}
+        return {
+            **self._chain_dict(),
+            "namespace": self.namespace,
+            "keys": [k.multicodec for k in self.keys],
+            **threshold,
+        }
 
 
 @dataclass(frozen=True)
@@ -702,7 +719,7 @@ _ENTRY_TYPES: Final[dict[str, Any]] = {
     kind.TYPE: kind for kind in (NamespaceClaim, NamespaceGrant, NamespaceRevoke, Release, Yank, Unyank)
 }
 _ENTRY_FIELDS: Final = {
-    NamespaceClaim.TYPE: {"namespace", "keys"},
+    NamespaceClaim.TYPE: {"namespace", "keys", "threshold"},
     NamespaceGrant.TYPE: {"namespace", "key", "permissions"},
     NamespaceRevoke.TYPE: {"namespace", "key"},
     Release.TYPE: {"dxn", "version", "record"},

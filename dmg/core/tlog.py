@@ -527,6 +527,11 @@ class Tile:
         level, first = self.first_node()
         return (first + self.width) << level <= size
 
+    def node_ids(self) -> list[NodeId]:
+        """The tree nodes whose hashes make up this hash tile, in order (for an entry bundle: its leaves)."""
+        level, first = self.first_node()
+        return [(level, first + offset) for offset in range(self.width)]
+
 
 def tile_bytes(store: HashStore, level: int, index: int, width: int = TILE_WIDTH) -> bytes:
     """The body of hash tile ``tile/<level>/<index>[.p/<width>]``: its hashes, concatenated.
@@ -537,8 +542,7 @@ def tile_bytes(store: HashStore, level: int, index: int, width: int = TILE_WIDTH
     size = store.size()
     if not tile.fits(size):
         raise NotFoundError(f"{tile.path} is beyond the tree, which has {size} leaves")
-    tree_level, first = tile.first_node()
-    return b"".join(store.get_hashes([(tree_level, first + offset) for offset in range(width)]))
+    return b"".join(store.get_hashes(tile.node_ids()))
 
 
 def entry_bundle(entries: Sequence[bytes]) -> bytes:

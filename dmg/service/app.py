@@ -5,8 +5,9 @@ Tests, ``dmg serve`` and deployments all build the app here, so they run the sam
 an empty registry if asked) and closes it when it stops.
 
 Routes: ``/healthz``, ``/metrics`` (Prometheus), ``/graphql`` (queries, mutations, GraphiQL, and subscriptions over
-WebSocket), ``/ipfs/{cid}`` (:mod:`dmg.service.gateway`), ``/api/v1/...`` (:mod:`dmg.service.publish`); ``/``
-redirects to ``/graphql``. Every request passes the body-size limit and is counted in the metrics; errors leave
+WebSocket), ``/ipfs/{cid}`` (:mod:`dmg.service.gateway`), ``/api/v1/...`` (:mod:`dmg.service.publish`),
+``/checkpoint`` and ``/tile/...`` (the transparency log, :mod:`dmg.service.transparency`); ``/`` redirects to
+``/graphql``. Every request passes the body-size limit and is counted in the metrics; errors leave
 as ``{"error": {"code", "message"}}`` (:mod:`dmg.service.responses`).
 """
 
@@ -26,7 +27,7 @@ from starlette.routing import Route, WebSocketRoute
 from dmg.core.errors import DmgError
 from dmg.registry import Registry
 from dmg.samples import seed_samples
-from dmg.service import gateway, publish
+from dmg.service import gateway, publish, transparency
 from dmg.service.context import Service, service_of
 from dmg.service.graphql.view import RegistryGraphQL
 from dmg.service.limits import BodyLimitMiddleware
@@ -58,7 +59,9 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        registry = await Registry.open(settings.data_dir)
+        registry = await Registry.open(
+            settings.data_dir, origin=settings.checkpoint_origin or None, reserved=settings.reserved
+        )
         try:
             if settings.seed_samples:
                 for published in await seed_samples(registry, settings.data_dir):
@@ -78,6 +81,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             *gateway.routes,
             *publish.routes,
+            *transparency.routes,
         ],
         middleware=[
             Middleware(MetricsMiddleware, metrics=service.metrics),

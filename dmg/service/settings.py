@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from dmg.core.errors import ConfigError
+from dmg.core.dxn import DXN
+from dmg.core.errors import ConfigError, DXNError
 from dmg.paths import default_data_dir
 
 ENV_PREFIX: Final = "DMG_"
@@ -49,6 +50,12 @@ class Settings:
     """Writes per second each client address may sustain (publish, entries, import, mutations); 0 = no limit."""
     write_burst: int = 100
     """Writes a client may make at once before :attr:`write_rate` applies."""
+    checkpoint_origin: str = ""
+    """The transparency log's origin line in signed checkpoints, also its key's name (no spaces, no ``+``); empty
+    means ``dmg.local/<8 hex digits of the operator key's hash>``."""
+    reserved_namespaces: str = ""
+    """Comma-separated namespaces (each covering those under it) that are claimed only with the operator's
+    countersignature."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_dir, Path):
@@ -67,6 +74,16 @@ class Settings:
             raise ConfigError(f"write_rate: {self.write_rate} must not be negative (0 turns the limit off)")
         if self.write_burst < 1:
             raise ConfigError(f"write_burst: {self.write_burst} must be at least 1")
+        if "+" in self.checkpoint_origin or any(char.isspace() for char in self.checkpoint_origin):
+            raise ConfigError(f"checkpoint_origin: {self.checkpoint_origin!r} must hold no spaces and no '+'")
+        for name in self.reserved:
+            if not _is_authority(name):
+                raise ConfigError(f"reserved_namespaces: {name!r} is not a lowercase authority such as com.example")
+
+    @property
+    def reserved(self) -> tuple[str, ...]:
+        """The reserved namespaces, from :attr:`reserved_namespaces`."""
+        return tuple(name.strip() for name in self.reserved_namespaces.split(",") if name.strip())
 
     @property
     def url(self) -> str:
@@ -106,6 +123,13 @@ class Settings:
             raise ConfigError(f"unknown setting {unknown[0]!r}")
         merged.update(flags)
         return cls(**merged)
+
+
+def _is_authority(name: str) -> bool:
+    try:
+        return DXN(name, ("kind", "name")).authority == name
+    except DXNError:
+        return False
 
 
 def _from_text(text: str, kind: type, where: str) -> Any:

@@ -1,9 +1,11 @@
 """The storage interface every backend implements.
 
-A :class:`Store` keeps three things: blocks (DAG-CBOR and raw, keyed by CID), log entries in the order the
-registry accepted them, and the state those entries produce (who may sign in each namespace; which versions each
-DXN has released and yanked). The state is derived data, kept so that a publish need not replay history;
-``dmg fsck`` rebuilds it from the entries and compares.
+A :class:`Store` keeps four things: blocks (DAG-CBOR and raw, keyed by CID), log entries in the order the
+registry accepted them, the state those entries produce (who may sign in each namespace; which versions each
+DXN has released and yanked), and the transparency log's Merkle tree over the entries (the hash of every complete
+subtree, keyed by ``(level, index)`` as :mod:`dmg.core.tlog` defines them). Entry ``position`` ``p`` (1, 2, ...)
+is leaf ``p - 1`` of the tree, and both are written by the same commit. The state is derived data, kept so that a
+publish need not replay history; ``dmg fsck`` rebuilds it and the tree from the entries and compares.
 
 A store never validates: :mod:`dmg.registry` verifies everything first and hands over one :class:`Commit`, which
 the store applies atomically (all of it or none). Backends: :mod:`dmg.store.sqlite` (embedded default).
@@ -16,7 +18,7 @@ same commit, and answers :class:`ModuleQuery` with a :class:`ModulePage`.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -25,6 +27,7 @@ from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError
 from dmg.core.namelog import DXNLogState, NamespaceState
+from dmg.core.tlog import NodeId
 
 MAX_PAGE_SIZE: Final = 100
 MAX_QUERY_WORDS: Final = 16
@@ -41,6 +44,11 @@ class StoredEntry:
     kind: str
     seq: int
     time: int
+
+    @property
+    def leaf_index(self) -> int:
+        """The entry's leaf in the transparency log: acceptance position 1 is leaf 0."""
+        return self.position - 1
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ class Commit:
     """Everything one accepted operation writes; applied in one transaction.
 
     ``namespaces`` and ``dxn_logs`` hold the new states of the logs the operation extended, keyed by log name.
+    ``entries`` become leaves ``tree_size, tree_size + 1, ...`` of the transparency log; ``tree_nodes`` are the
+    subtrees they complete. A store refuses the commit with :class:`~dmg.core.errors.ConflictError` when it no
+    longer holds ``tree_size`` entries (another writer appended first).
     """
 
     blocks: list[tuple[CID, bytes]] = field(default_factory=list)
@@ -81,6 +92,8 @@ class Commit:
     namespaces: dict[str, NamespaceState] = field(default_factory=dict)
     dxn_logs: dict[str, DXNLogState] = field(default_factory=dict)
     releases: list[ReleaseRow] = field(default_factory=list)
+    tree_size: int = 0
+    tree_nodes: list[tuple[NodeId, bytes]] = field(default_factory=list)
 
     def add_entry(self, cid: CID, data: bytes, log: str, kind: str, seq: int, time: int) -> None:
         self.blocks.append((cid, data))
@@ -180,6 +193,18 @@ class Store(Protocol):
     def iter_entries(self) -> AsyncIterator[StoredEntry]: ...
 
     async def log_entries(self, log: str) -> list[StoredEntry]: ...
+
+    async def entry_blocks(self, first: int, count: int) -> list[bytes]:
+        """The envelope blocks of leaves ``first`` to ``first + count - 1``; :class:`StoreError` if one is missing."""
+        ...
+
+    async def tree_size(self) -> int:
+        """How many entries (leaves of the transparency log) are stored."""
+        ...
+
+    async def tree_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        """The stored hashes of complete subtrees, in order; :class:`StoreError` if one is missing."""
+        ...
 
     async def load_namespace(self, namespace: str) -> NamespaceState: ...
 

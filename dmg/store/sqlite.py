@@ -9,7 +9,15 @@ the name → version → record index). :meth:`SQLiteStore.commit` writes a whol
 
 Search: ``module_text`` (FTS5, one row per released version: name, descriptions, function names) and
 ``module_apis`` (the APIs each version provides or requires) are written by the same commit as the release.
-Schema version 1 files (before search) are migrated on open by indexing the records already stored.
+
+Transparency log: ``tlog_hashes`` holds the hash of every complete subtree of the Merkle tree over the entries
+(level 0 = leaf hashes; C2SP tiles are runs of this table), written by the same commit as the entries, whose
+``position`` is their leaf index plus one. A commit first checks that the file still holds the ``tree_size``
+entries the registry built on, so two processes writing one file cannot interleave their trees.
+
+Older files are migrated on open, each step in one transaction: schema 1 (before search) by indexing the records
+already stored, schema 2 (before the transparency log and namespace thresholds) by hashing every stored entry
+into the tree.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
@@ -30,6 +38,7 @@ from dmg.core.errors import ConflictError, StoreError
 from dmg.core.keys import PublicKey
 from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
 from dmg.core.semver import Version
+from dmg.core.tlog import MAX_ENTRY_SIZE, Frontier, NodeId, leaf_hash
 from dmg.store.base import (
     Commit,
     ModulePage,
@@ -41,7 +50,7 @@ from dmg.store.base import (
 )
 
 DATABASE_NAME: Final = "registry.sqlite3"
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,7 +65,8 @@ CREATE TABLE IF NOT EXISTS entries (
     UNIQUE (log, seq)
 );
 CREATE TABLE IF NOT EXISTS namespaces (
-    namespace TEXT PRIMARY KEY, head BLOB NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL
+    namespace TEXT PRIMARY KEY, head BLOB NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL,
+    threshold INTEGER NOT NULL DEFAULT 1
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS namespace_keys (
     namespace TEXT NOT NULL, key BLOB NOT NULL, permissions TEXT NOT NULL, revoked INTEGER NOT NULL,
@@ -72,6 +82,9 @@ CREATE TABLE IF NOT EXISTS versions (
     PRIMARY KEY (dxn, version)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dxn_logs_by_namespace ON dxn_logs (namespace);
+CREATE TABLE IF NOT EXISTS tlog_hashes (
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
 """
 
 _SEARCH_SCHEMA: Final = """
@@ -85,6 +98,9 @@ CREATE TABLE IF NOT EXISTS module_apis (
 
 _SEARCH_WEIGHTS: Final = "10.0, 2.0, 4.0"
 """bm25 weights of name, description and functions: a word in the name counts most."""
+
+_NODES_PER_QUERY: Final = 400
+"""Tree nodes looked up per statement (two parameters each, well under SQLite's parameter limit)."""
 
 
 class SQLiteStore:
@@ -104,24 +120,38 @@ class SQLiteStore:
         path = directory / DATABASE_NAME
         try:
             connection = await aiosqlite.connect(path, isolation_level=None)
-            await connection.execute("PRAGMA journal_mode=WAL")
-            await connection.execute("PRAGMA synchronous=NORMAL")
-            await connection.execute("PRAGMA foreign_keys=ON")
-            await connection.executescript(_SCHEMA)
-            async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
-                row = await cursor.fetchone()
-            store = cls(connection, path)
-            if row is None:
-                await connection.executescript(_SEARCH_SCHEMA)
-                await connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) == 1:
-                await store._migrate_to_search()
-            elif int(row[0]) != SCHEMA_VERSION:
-                await connection.close()
-                raise StoreError(f"{path} has schema version {row[0]}; this dmg understands {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
+        store = cls(connection, path)
+        try:
+            await store._prepare()
+        except BaseException as exc:
+            await connection.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise StoreError(f"cannot open {path}: {exc}") from exc
+            raise
         return store
+
+    async def _prepare(self) -> None:
+        """Set the connection up, create the tables of a new file, migrate an older one."""
+        connection = self._db
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        await connection.executescript(_SCHEMA)
+        async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            await connection.executescript(_SEARCH_SCHEMA)
+            await connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            return
+        version = int(row[0])
+        if version not in (1, 2, SCHEMA_VERSION):
+            raise StoreError(f"{self.path} has schema version {version}; this dmg understands {SCHEMA_VERSION}")
+        if version == 1:
+            await self._migrate_to_search()
+        if version <= 2:
+            await self._migrate_to_tlog()
 
     async def _migrate_to_search(self) -> None:
         """Version 1 → 2: create the search tables and index every version already released, in one transaction."""
@@ -136,6 +166,33 @@ class SQLiteStore:
                 rows = [(str(dxn), str(version), bytes(data)) async for dxn, version, data in cursor]
             for dxn, version, data in rows:
                 await self._index(dxn, version, SearchDocument.from_record_block(data))
+            await db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+
+    async def _migrate_to_tlog(self) -> None:
+        """Version 2 → 3: namespaces get a threshold (1, as before), and every stored entry becomes a leaf of the
+        transparency log in acceptance order, in one transaction."""
+        db = self._db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            columns = [row[1] for row in await db.execute_fetchall("PRAGMA table_info(namespaces)")]
+            if "threshold" not in columns:
+                await db.execute("ALTER TABLE namespaces ADD COLUMN threshold INTEGER NOT NULL DEFAULT 1")
+            await db.execute("DELETE FROM tlog_hashes")
+            frontier = Frontier()
+            nodes: list[tuple[NodeId, bytes]] = []
+            sql = "SELECT e.position, b.data FROM entries e LEFT JOIN blocks b ON b.cid = e.cid ORDER BY e.position"
+            async with db.execute(sql) as cursor:
+                async for position, data in cursor:
+                    if position != frontier.size + 1:
+                        raise StoreError(f"entry positions jump from {frontier.size} to {position}; run dmg fsck")
+                    if data is None or len(data) > MAX_ENTRY_SIZE:
+                        raise StoreError(f"entry #{position} has no block of at most {MAX_ENTRY_SIZE} bytes")
+                    nodes.extend(frontier.append(leaf_hash(bytes(data))))
+            await db.executemany("INSERT INTO tlog_hashes VALUES (?, ?, ?)", [(lv, ix, h) for (lv, ix), h in nodes])
             await db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
         except BaseException:
             await db.execute("ROLLBACK")
@@ -187,10 +244,43 @@ class SQLiteStore:
         async with self._db.execute(sql, (log,)) as cursor:
             return [self._entry(row) async for row in cursor]
 
+    async def entry_blocks(self, first: int, count: int) -> list[bytes]:
+        sql = (
+            "SELECT e.position, b.data FROM entries e LEFT JOIN blocks b ON b.cid = e.cid "
+            "WHERE e.position BETWEEN ? AND ? ORDER BY e.position"
+        )
+        rows = await self._db.execute_fetchall(sql, (first + 1, first + count))
+        blocks = [bytes(data) for _, data in rows if data is not None]
+        if len(blocks) != count:
+            raise StoreError(f"entries {first} to {first + count - 1} are not all stored with their blocks")
+        return blocks
+
+    # --- transparency log -------------------------------------------------------------------------------------
+
+    async def tree_size(self) -> int:
+        rows = await self._db.execute_fetchall("SELECT coalesce(max(position), 0) FROM entries")
+        return int(next(iter(rows))[0])
+
+    async def tree_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        found: dict[NodeId, bytes] = {}
+        for start in range(0, len(nodes), _NODES_PER_QUERY):
+            chunk = nodes[start : start + _NODES_PER_QUERY]
+            values = ",".join("(?, ?)" for _ in chunk)
+            sql = (
+                f"WITH wanted (level, idx) AS (VALUES {values}) "
+                "SELECT t.level, t.idx, t.hash FROM wanted w JOIN tlog_hashes t ON t.level = w.level AND t.idx = w.idx"
+            )
+            rows = await self._db.execute_fetchall(sql, [number for node in chunk for number in node])
+            found.update(((int(level), int(idx)), bytes(value)) for level, idx, value in rows)
+        missing = next((node for node in nodes if node not in found), None)
+        if missing is not None:
+            raise StoreError(f"the transparency log has no hash at level {missing[0]}, index {missing[1]}")
+        return [found[node] for node in nodes]
+
     # --- state ------------------------------------------------------------------------------------------------
 
     async def load_namespace(self, namespace: str) -> NamespaceState:
-        sql = "SELECT head, seq, time FROM namespaces WHERE namespace = ?"
+        sql = "SELECT head, seq, time, threshold FROM namespaces WHERE namespace = ?"
         async with self._db.execute(sql, (namespace,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
@@ -210,6 +300,7 @@ class SQLiteStore:
             LogHead(CID(bytes(row[0])), int(row[1]), int(row[2])),
             MappingProxyType(permissions),
             frozenset(revoked),
+            int(row[3]),
         )
 
     async def load_dxn_log(self, dxn: DXN) -> DXNLogState:
@@ -327,8 +418,8 @@ class SQLiteStore:
         for state in commit.namespaces.values():
             assert state.head.cid is not None
             await db.execute(
-                "INSERT OR REPLACE INTO namespaces VALUES (?, ?, ?, ?)",
-                (state.namespace, state.head.cid.bytes, state.head.seq, state.head.time),
+                "INSERT OR REPLACE INTO namespaces (namespace, head, seq, time, threshold) VALUES (?, ?, ?, ?, ?)",
+                (state.namespace, state.head.cid.bytes, state.head.seq, state.head.time, state.threshold),
             )
             await db.execute("DELETE FROM namespace_keys WHERE namespace = ?", (state.namespace,))
             rows = [
@@ -365,10 +456,19 @@ class SQLiteStore:
         db = self._db
         await db.execute("BEGIN IMMEDIATE")
         try:
+            if commit.entries and await self.tree_size() != commit.tree_size:
+                raise ConflictError("another writer appended to the log first; retry")
             await db.executemany("INSERT OR IGNORE INTO blocks VALUES (?, ?)", [(c.bytes, d) for c, d in commit.blocks])
             await db.executemany(
-                "INSERT INTO entries (cid, log, kind, seq, time) VALUES (?, ?, ?, ?, ?)",
-                [(cid.bytes, log, kind, seq, time) for cid, log, kind, seq, time in commit.entries],
+                "INSERT INTO entries (position, cid, log, kind, seq, time) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (commit.tree_size + offset + 1, cid.bytes, log, kind, seq, time)
+                    for offset, (cid, log, kind, seq, time) in enumerate(commit.entries)
+                ],
+            )
+            await db.executemany(
+                "INSERT INTO tlog_hashes VALUES (?, ?, ?)",
+                [(level, index, value) for (level, index), value in commit.tree_nodes],
             )
             await self._write_state(commit)
             await self._index_releases(commit)

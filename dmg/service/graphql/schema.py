@@ -15,7 +15,7 @@ import binascii
 import sys
 from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import strawberry
 from graphql import GraphQLError
@@ -169,7 +169,23 @@ class Query:
                 for key, permissions in sorted(state.permissions.items())
             ],
             revoked=sorted(key.did for key in state.revoked),
+            threshold=state.threshold,
         )
+
+    @strawberry.field(description="The latest signed checkpoint of the registry's transparency log.")
+    async def checkpoint(self, info: ServiceInfo) -> types.Checkpoint:
+        log = service(info).registry.log
+        return types.Checkpoint.from_signed(await log.checkpoint(), log.verifier_key)
+
+    @strawberry.field(description="The inclusion proof of leaf `leaf` in the tree of `size` leaves: base64 hashes.")
+    async def inclusion_proof(self, info: ServiceInfo, leaf: int, size: int) -> list[str]:
+        return types.base64_hashes(await service(info).registry.log.inclusion_proof(leaf, size))
+
+    @strawberry.field(description="The proof that the tree of `from` leaves is a prefix of the tree of `to` leaves.")
+    async def consistency_proof(
+        self, info: ServiceInfo, from_: Annotated[int, strawberry.argument(name="from")], to: int
+    ) -> list[str]:
+        return types.base64_hashes(await service(info).registry.log.consistency_proof(from_, to))
 
     @strawberry.field(
         description='Any stored block, decoded, in DAG-JSON form: CIDs as {"/": cid}, bytes as {"/": {"bytes": b64}}.'

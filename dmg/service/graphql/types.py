@@ -14,6 +14,7 @@ from typing import Any, Final, NewType
 import strawberry
 from strawberry.scalars import JSON
 
+from dmg.core.checkpoint import SignedCheckpoint
 from dmg.core.cid import CID
 from dmg.core.envelope import Envelope
 from dmg.core.records import (
@@ -181,10 +182,16 @@ class VersionInfoType:
         )
 
 
+def base64_hashes(hashes: list[bytes]) -> list[str]:
+    return [base64.b64encode(value).decode("ascii") for value in hashes]
+
+
 @strawberry.type(description="One signed entry of a namespace or DXN log; fields not of its type are null.")
 class LogEntry:
     cid: str
     log: str
+    leaf_index: int = strawberry.field(description="The entry's leaf in the registry's transparency log.")
+    envelope: str = strawberry.field(description="The signed envelope block, base64: the leaf's data.")
     seq: int
     time: Timestamp
     type: str = strawberry.field(
@@ -199,11 +206,23 @@ class LogEntry:
     permissions: list[str] | None = strawberry.field(description="Grant: the permissions given.")
     signers: list[str]
 
+    @strawberry.field(
+        description="The entry's inclusion proof in the tree of `size` leaves (base64 hashes, leaf end first); "
+        "null when the entry is not in that tree."
+    )
+    async def inclusion_proof(self, info: strawberry.Info, size: int) -> list[str] | None:
+        if self.leaf_index >= size:
+            return None
+        log = info.context["service"].registry.log
+        return base64_hashes(await log.inclusion_proof(self.leaf_index, size))
+
     @classmethod
     def from_entry(cls, stored: StoredEntry, envelope: Envelope, entry: NamespaceEntry | DXNEntry) -> LogEntry:
         return cls(
             cid=str(stored.cid),
             log=stored.log,
+            leaf_index=stored.leaf_index,
+            envelope=base64.b64encode(envelope.block()[1]).decode("ascii"),
             seq=entry.seq,
             time=Timestamp(entry.time),
             type=entry.TYPE,
@@ -237,6 +256,28 @@ class Namespace:
     head: LogHead
     keys: list[NamespaceKey]
     revoked: list[str]
+    threshold: int = strawberry.field(description="How many holders of 'grant' must sign a grant or revoke.")
+
+
+@strawberry.type(description="A signed checkpoint of the registry's transparency log (C2SP tlog-checkpoint).")
+class Checkpoint:
+    note: str = strawberry.field(description="The signed note, exactly as GET /checkpoint serves it.")
+    origin: str
+    size: int
+    root_hash: str = strawberry.field(description="The RFC 6962 root hash of the tree, base64.")
+    time: Timestamp = strawberry.field(description="When the registry signed it (its timestamp extension line).")
+    verifier_key: str = strawberry.field(description="The note verifier key to pin: <origin>+<key ID>+<base64 key>.")
+
+    @classmethod
+    def from_signed(cls, signed: SignedCheckpoint, verifier_key: str) -> Checkpoint:
+        return cls(
+            note=signed.note,
+            origin=signed.origin,
+            size=signed.size,
+            root_hash=base64.b64encode(signed.root).decode("ascii"),
+            time=Timestamp(signed.time),
+            verifier_key=verifier_key,
+        )
 
 
 @strawberry.type(description="The CID of an accepted log entry.")
