@@ -54,8 +54,11 @@ def _chain(head: LogHead, time: int) -> dict[str, object]:
     return {"seq": head.seq + 1, "prev": head.cid, "time": max(time, head.time)}
 
 
-def claim(namespace: str, keys: Sequence[SigningKey], head: LogHead, time: int) -> Envelope:
-    entry = NamespaceClaim(**_chain(head, time), namespace=namespace, keys=tuple(k.public_key for k in keys))
+def claim(namespace: str, keys: Sequence[SigningKey], head: LogHead, time: int, threshold: int = 1) -> Envelope:
+    """A claim by ``keys`` (each signs); ``threshold`` of them must later sign every grant and revoke."""
+    entry = NamespaceClaim(
+        **_chain(head, time), namespace=namespace, keys=tuple(k.public_key for k in keys), threshold=threshold
+    )
     return Envelope.sign(entry.to_dict(), keys)
 
 

@@ -41,7 +41,7 @@ from dmg.core.car import read_car, write_car
 from dmg.core.checkpoint import NoteSigner, SignedCheckpoint
 from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.dxn import DXN
-from dmg.core.envelope import Envelope, Signature, signing_input
+from dmg.core.envelope import Envelope
 from dmg.core.errors import (
     BundleError,
     CIDError,
@@ -511,9 +511,7 @@ class Registry:
         envelope.verify()
         if not isinstance(parse_entry(envelope.payload), NamespaceClaim):
             raise RecordError("the operator countersigns namespace claims only")
-        message = signing_input(envelope.payload_bytes)
-        signature = Signature(self._operator.public_key, self._operator.sign(message))
-        return Envelope(envelope.payload, [*envelope.signatures, signature]).block()[1]
+        return envelope.countersigned(self._operator).block()[1]
 
     async def close(self) -> None:
         await self.store.close()

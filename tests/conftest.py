@@ -18,6 +18,15 @@ from dmg.registry import Registry, now_ms
 from dmg.samples import ECHO_WAT
 
 
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's trust store, keys or default registry."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("DMG_REGISTRY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def wasm() -> bytes:
     return wasmtime.wat2wasm(ECHO_WAT)

@@ -38,7 +38,7 @@ def test_keygen_init_claim_publish_resolve_yank_export_import_fsck(tmp_path: Pat
     did = dmg_json("keygen", "--out", key)["did"]  # type: ignore[index]
     assert did.startswith("did:key:z6Mk")
     claimed = dmg_json("namespace", "claim", "com.example", "--key", key, "--registry", registry)
-    assert claimed["key"] == did  # type: ignore[index]
+    assert claimed["keys"] == [did]  # type: ignore[index]
 
     dry = dmg_json("publish", str(project / "dmg.yml"), "--key", key, "--registry", registry, "--dry-run")
     assert dry["dryRun"] is True  # type: ignore[index]

@@ -99,7 +99,7 @@ def test_the_whole_flow_against_registry_services(
     did = dmg_json("keygen", "--out", key)["did"]  # type: ignore[index]
     remote = {"DMG_REGISTRY": registry_url}
     claimed = dmg_json("namespace", "claim", "com.example", "--key", key, env=remote)
-    assert claimed["key"] == did  # type: ignore[index]
+    assert claimed["keys"] == [did]  # type: ignore[index]
 
     first = dmg_json("publish", str(project / "dmg.yml"), "--key", key, "--registry", registry_url)
     second = dmg_json("publish", str(project / "v2.yml"), "--key", key, "--registry", registry_url)

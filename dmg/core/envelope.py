@@ -131,6 +131,13 @@ class Envelope:
     def signers(self) -> frozenset[PublicKey]:
         return frozenset(s.key for s in self.signatures)
 
+    def countersigned(self, key: SigningKey) -> Envelope:
+        """This envelope with one more signature over the same payload (co-signers, m-of-n, operator admission)."""
+        signature = Signature(key.public_key, key.sign(signing_input(self.payload_bytes)))
+        envelope = Envelope(self.payload, [*self.signatures, signature])
+        envelope._payload_bytes = self._payload_bytes
+        return envelope
+
     def verify(self) -> frozenset[PublicKey]:
         """Check every signature; return the signing keys or raise :class:`SignatureError`."""
         try:
