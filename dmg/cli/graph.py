@@ -16,6 +16,7 @@ import click
 
 from dmg.cli.common import UserError, emit, json_option, registry_option, run_with_client
 from dmg.client.base import RegistryClient
+from dmg.client.verify import RecordMismatchError
 from dmg.core import graph as core_graph
 from dmg.core.dxn import DXN
 from dmg.core.resolver import Dependency, Resolver, Solution, prefetch
@@ -52,10 +53,18 @@ def parse_host_apis(texts: Iterable[str]) -> list[tuple[str, Version]]:
 async def resolve_roots(
     client: RegistryClient, roots: list[Dependency], host_apis: list[tuple[str, Version]]
 ) -> Solution:
-    """Read everything ``roots`` reach through ``client``, then resolve; raises the resolver's
+    """Read everything ``roots`` reach through ``client``, resolve, and check every selected module against the
+    registry's transparency log (signer authorised, entry included in a signed checkpoint). Raises the resolver's
     :class:`~dmg.core.resolver.NoSolutionError` (its message is the explanation) when nothing works."""
     provider = await prefetch(client, [root.name for root in roots])
-    return Resolver(provider).resolve(roots, host_apis)
+    solution = Resolver(provider).resolve(roots, host_apis)
+    for name, module in solution.modules.items():
+        verified = await client.verify(DXN.parse(name), module.version)
+        if verified.record != module.record:
+            raise RecordMismatchError(
+                f"{name}@{module.version}: the log releases record {verified.record}, the listing said {module.record}"
+            )
+    return solution
 
 
 def graph_document(solution: Solution) -> dict[str, Any]:
