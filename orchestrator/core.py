@@ -6,9 +6,11 @@ One :class:`Orchestrator` owns a data directory::
     <data>/blocks/<cid>             bundle blocks, shared by every function (orchestrator.cache)
     <data>/compiled/                compiled modules, one per bundle CID (the runtime's cache)
     <data>/functions/<name>/data    a function's storage, when granted (``/`` in its DXN written as ``+``)
+    <data>/trust/                   the registry's pinned log key and last checkpoint (dmg.client.trust)
 
 **Install** (:meth:`Orchestrator.install`, of ``name[@range]`` or of a lockfile): the
-:class:`~orchestrator.install.Installer` resolves (or reads the lockfile) and verifies the graph and the
+:class:`~orchestrator.install.Installer` resolves (or reads the lockfile) and verifies the graph (signatures, and
+every module against the registry's transparency log, judged with the orchestrator's own trust store) and the
 :class:`~orchestrator.policy.Policy` decides; if anything is refused nothing is installed and the
 :class:`~orchestrator.errors.PolicyError` names each refusal. Otherwise each new module's bundle is assembled from
 the block cache and the registry (every block checked), compiled once per bundle CID, bound to its functions,
@@ -48,6 +50,8 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from dmg.client.base import RegistryClient, open_client
+from dmg.client.transparency import TrustPolicy
+from dmg.client.trust import TrustStore
 from dmg.client.verify import verified_record
 from dmg.core.dxn import DXN
 from dmg.core.errors import BundleError, ConflictError
@@ -151,6 +155,7 @@ class Orchestrator:
         policy: Policy,
         registry: str | None,
         *,
+        registry_key: str | None,
         workers: int,
         max_queue: int,
         observer: Observer | None,
@@ -160,6 +165,7 @@ class Orchestrator:
         self.runtime = runtime
         self.policy = policy
         self.registry = registry
+        self.trust = TrustPolicy(TrustStore(data_dir / "trust"), registry_key=registry_key)
         self.max_queue = max_queue
         self.observer = observer
         self.blocks = BlockCache(data_dir / "blocks")
@@ -177,6 +183,7 @@ class Orchestrator:
         data_dir: str | Path,
         *,
         registry: str | None = None,
+        registry_key: str | None = None,
         policy: Policy | None = None,
         workers: int = DEFAULT_WORKERS,
         max_queue: int = DEFAULT_MAX_QUEUE,
@@ -186,7 +193,8 @@ class Orchestrator:
         http_max_response: int = 1 * MiB,
     ) -> Orchestrator:
         """Open the orchestrator on ``data_dir``, installing from ``registry`` (a URL or data directory; the
-        default registry when None), and restore every installed function in its state."""
+        default registry when None) whose transparency log is signed with ``registry_key`` (None: the key it
+        first shows, then pinned in ``<data>/trust``), and restore every installed function in its state."""
         directory = Path(data_dir)
         policy = policy or Policy()
         state = await StateStore.open(directory, keep=keep)
@@ -197,7 +205,15 @@ class Orchestrator:
             http_max_response=http_max_response,
         )
         orchestrator = cls(
-            directory, state, runtime, policy, registry, workers=workers, max_queue=max_queue, observer=observer
+            directory,
+            state,
+            runtime,
+            policy,
+            registry,
+            registry_key=registry_key,
+            workers=workers,
+            max_queue=max_queue,
+            observer=observer,
         )
         try:
             await orchestrator._restore()
@@ -250,7 +266,7 @@ class Orchestrator:
 
     async def client(self) -> RegistryClient:
         if self._client is None:
-            self._client = await open_client(self.registry)
+            self._client = await open_client(self.registry, trust=self.trust)
         return self._client
 
     async def plan(self, request: str | Lockfile, grants: list[str] | None = None) -> InstallPlan:

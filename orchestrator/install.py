@@ -9,7 +9,9 @@ operator's policy decide on each module before anything is downloaded.
    and fails with the resolver's explanation if it cannot. :meth:`Installer.plan_locked` takes a
    :class:`~dmg.lockfile.Lockfile` instead: no resolution, the locked records and bundles exactly;
 2. fetch each selected record's block and verify it (the block against its CID, strict decoding, every signature;
-   :func:`dmg.client.verify.verified_record`), whatever the client checked already;
+   :func:`dmg.client.verify.verified_record`), whatever the client checked already, and check the release against
+   the registry's transparency log (``RegistryClient.verify``: signer authorised by the namespace log, entry
+   included in a signed checkpoint consistent with the last one seen);
 3. read each module's mode (:func:`entry_modes`) and check it runs on WASI;
 4. decide each module's resources with the :class:`~orchestrator.policy.Policy` and the install's grants.
 
@@ -165,6 +167,11 @@ class Installer:
         _, record = verified_record(record_cid, block)
         if str(record.dxn) != name or record.version != version:
             raise RecordMismatchError(f"the record listed as {name}@{version} is {record.dxn}@{record.version}")
+        logged = await self.client.verify(record.dxn, version)
+        if logged.record != record_cid:
+            raise RecordMismatchError(
+                f"{name}@{version}: the transparency log releases record {logged.record}, not {record_cid}"
+            )
         if record.runtime != "wasi":
             raise BundleError(f"{record.dxn}@{record.version} runs on {record.runtime}; this orchestrator runs wasi")
         entry_modes(record)

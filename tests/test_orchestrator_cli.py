@@ -15,6 +15,8 @@ from click.testing import CliRunner, Result
 
 from dmg.cli.main import cli
 from dmg.client.http import HttpClient
+from dmg.client.transparency import TrustPolicy
+from dmg.client.trust import TrustStore
 from dmg.core.dxn import DXN
 from dmg.core.resolver import Dependency, Resolver, prefetch
 from dmg.lockfile import Lockfile
@@ -141,8 +143,8 @@ def test_serve_refuses_bad_settings_before_listening(tmp_path: Path) -> None:
     assert bad_policy.exit_code == 1 and "allow.memory: 'lots' is not a size" in bad_policy.stderr
 
 
-async def caller_lockfile(registry: str) -> str:
-    async with HttpClient(registry) as client:
+async def caller_lockfile(registry: str, trust: Path) -> str:
+    async with HttpClient(registry, trust=TrustPolicy(TrustStore(trust))) as client:
         request = DXN.parse(f"{CALLER}@^1")
         solution = Resolver(await prefetch(client, [request])).resolve([Dependency.from_dxn(request)])
     return Lockfile.from_solution(solution).to_text()
@@ -150,7 +152,7 @@ async def caller_lockfile(registry: str) -> str:
 
 def test_install_from_a_lockfile(dmg: Runner, registry_url: str, tmp_path: Path) -> None:  # noqa: F811
     lockfile = tmp_path / "dmg.lock"
-    lockfile.write_text(asyncio.run(caller_lockfile(registry_url)))
+    lockfile.write_text(asyncio.run(caller_lockfile(registry_url, tmp_path / "trust")))
     installed = dmg("fn", "install", "--lockfile", str(lockfile))
     assert installed.exit_code == 0, installed.output
     assert installed.output.splitlines()[0] == f"{LIBRARY} 1.0.0  (to install)"

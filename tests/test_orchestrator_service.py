@@ -11,6 +11,7 @@ has every function back in its state; ``/metrics`` reports per-function figures.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,11 +23,15 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dmg.client.http import HttpClient
+from dmg.client.transparency import TrustPolicy
+from dmg.client.trust import TrustStore
 from dmg.core.bundle import build_bundle
+from dmg.core.checkpoint import NoteSigner
 from dmg.core.dxn import DXN
-from dmg.core.errors import ConflictError, DmgError, NotFoundError
+from dmg.core.errors import ConflictError, DmgError, NotFoundError, SignatureError
 from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec, ModuleRecord, Requirement, Resources
 from dmg.core.semver import Version
@@ -89,9 +94,9 @@ def fixture_modules(http_port: int) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-async def publish_fixtures(url: str, http_port: int) -> None:
+async def publish_fixtures(url: str, http_port: int, trust: Path) -> None:
     key = SigningKey.generate()
-    async with HttpClient(url) as client:
+    async with HttpClient(url, trust=TrustPolicy(TrustStore(trust))) as client:
         await client.submit_entry(claim(NS, [key], await client.log_head(NS), now_ms()))
         for name, fixture, fields in fixture_modules(http_port):
             bundle = build_bundle(function_wasm(fixture), "wasi")
@@ -127,9 +132,9 @@ def http_port() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def registry_url(tmp_path_factory: pytest.TempPathFactory, http_port: int) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("registry"), port=0, seed_samples=False)
-    with RegistryServer(settings) as url:
-        asyncio.run(publish_fixtures(url, http_port))
+    root = tmp_path_factory.mktemp("registry")
+    with RegistryServer(Settings(data_dir=root / "data", port=0, seed_samples=False)) as url:
+        asyncio.run(publish_fixtures(url, http_port, root / "publisher-trust"))
         yield url
 
 
@@ -330,6 +335,19 @@ def test_storage_is_kept_between_invocations_and_destroy_removes_it(orchestrator
         client.invocation(last["id"])
     orchestrator.ready(STORAGE)
     assert client.invoke(STORAGE, "count", None)["output"] == {"lines": 0, "bytes": 0}
+
+
+def test_installs_are_checked_against_the_registry_log_with_its_own_trust_store(
+    orchestrator: Orchestrator, registry_url: str, tmp_path: Path
+) -> None:
+    orchestrator.ready(ECHO)
+    pinned = json.loads((orchestrator.data_dir / "trust" / "pins.json").read_text())[registry_url]
+    other = NoteSigner(pinned.split("+")[0], Ed25519PrivateKey.generate()).verifier().to_vkey()
+    settings = OrchestratorSettings(registry=registry_url, registry_key=other, data_dir=tmp_path, port=0)
+    with BackgroundServer(settings) as url, OrchestratorClient(url) as wary:
+        with pytest.raises(SignatureError, match=r"signs its log with the key .*, not the pinned"):
+            wary.install(ECHO)
+        assert wary.functions() == []
 
 
 # --- dependencies ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ def orchestrator() -> None:
 @click.option(
     "--registry", default=None, metavar="URL", help="Registry to install from [env DMG_ORCHESTRATOR_REGISTRY]."
 )
+@click.option("--registry-key", default=None, metavar="VKEY", help="Pin the registry's log key [default: first seen].")
 @click.option(
     "--data", "data_dir", type=click.Path(file_okay=False), help="Data directory [env DMG_ORCHESTRATOR_DATA_DIR]."
 )
@@ -40,6 +41,7 @@ def orchestrator() -> None:
 @click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning"]))
 def serve(
     registry: str | None,
+    registry_key: str | None,
     data_dir: str | None,
     host: str | None,
     port: int | None,
@@ -51,6 +53,7 @@ def serve(
     """Serve the orchestrator: the control API (GraphQL, with GraphiQL) at /graphql, metrics at /metrics."""
     flags = {
         "registry": registry,
+        "registry_key": registry_key,
         "data_dir": Path(data_dir) if data_dir else None,
         "host": host,
         "port": port,

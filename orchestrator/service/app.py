@@ -57,6 +57,7 @@ def create_app(settings: OrchestratorSettings) -> Starlette:
         orchestrator = await Orchestrator.open(
             settings.data_dir,
             registry=settings.registry or None,
+            registry_key=settings.registry_key or None,
             policy=policy,
             workers=settings.workers,
             max_queue=settings.max_queue,

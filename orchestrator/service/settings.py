@@ -44,6 +44,9 @@ class OrchestratorSettings:
     registry: str = ""
     """The registry modules are installed from: a URL or a data directory ("" = ``$DMG_REGISTRY``, else the
     default registry data directory)."""
+    registry_key: str = ""
+    """The note verifier key the registry's transparency log must be signed with ("" = the key it shows first,
+    then pinned in the data directory)."""
     data_dir: Path = field(default_factory=default_orchestrator_dir)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
