@@ -1,95 +1,24 @@
-"""Running the app under uvicorn in this process: in the foreground (``dmg serve``) or on a background thread.
-
-:class:`BackgroundServer` serves a registry on its own thread and event loop and hands back its URL once it
-accepts connections; tests, benchmarks and anything embedding a registry use it (port 0 picks a free port).
-:func:`serve` runs in the foreground until interrupted. Both report the URL actually bound.
+"""Running the registry app under uvicorn in this process: in the foreground (``dmg serve``) or on a background
+thread (:class:`BackgroundServer`, for tests, benchmarks and anything embedding a registry; port 0 picks a free
+port). Both report the URL actually bound; the runner itself is :mod:`dmg.web.server`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from collections.abc import Callable
-from typing import Any
 
-import uvicorn
-
-from dmg.core.errors import DmgError
 from dmg.service.app import create_app
 from dmg.service.settings import Settings
-
-
-class _Server(uvicorn.Server):
-    """A uvicorn server that tells ``on_ready`` its URL once its sockets listen."""
-
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[str], None]) -> None:
-        super().__init__(config)
-        self.on_ready = on_ready
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started and not self.should_exit:
-            host, port = self.servers[0].sockets[0].getsockname()[:2]
-            host = f"[{host}]" if ":" in host else host
-            self.on_ready(f"http://{host}:{port}")
-
-
-def _config(settings: Settings, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        lifespan="on",
-        ws="auto",
-        timeout_graceful_shutdown=5,
-    )
+from dmg.web import server
 
 
 async def serve(settings: Settings, on_ready: Callable[[str], None], log_level: str = "info") -> bool:
     """Serve until interrupted (SIGINT/SIGTERM); False if the app could not start."""
-    server = _Server(_config(settings, log_level), on_ready)
-    await server.serve()
-    return server.started
+    return await server.serve(create_app(settings), settings, on_ready, log_level)
 
 
-class BackgroundServer:
+class BackgroundServer(server.BackgroundServer[Settings]):
     """A registry served on a background thread: ``with BackgroundServer(settings) as url: ...``."""
 
     def __init__(self, settings: Settings, log_level: str = "warning") -> None:
-        self.settings = settings
-        self.log_level = log_level
-        self.url = ""
-        self._ready = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def _ready_at(self, url: str) -> None:
-        self.url = url
-        self._ready.set()
-
-    def start(self, timeout: float = 30.0) -> str:
-        self._server = _Server(_config(self.settings, self.log_level), self._ready_at)
-        self._thread = threading.Thread(target=asyncio.run, args=(self._server.serve(),), daemon=True)
-        self._thread.start()
-        while not self._ready.wait(0.02):
-            if not self._thread.is_alive():
-                raise DmgError(f"the registry service did not start (data directory {self.settings.data_dir})")
-            timeout -= 0.02
-            if timeout <= 0:
-                self.stop()
-                raise DmgError("the registry service did not start in time")
-        return self.url
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join()
-            self._server = self._thread = None
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
+        super().__init__(create_app, settings, "the registry service", log_level)
