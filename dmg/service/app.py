@@ -8,38 +8,28 @@ Routes: ``/healthz``, ``/metrics`` (Prometheus), ``/graphql`` (queries, mutation
 WebSocket), ``/ipfs/{cid}`` (:mod:`dmg.service.gateway`), ``/api/v1/...`` (:mod:`dmg.service.publish`),
 ``/checkpoint`` and ``/tile/...`` (the transparency log, :mod:`dmg.service.transparency`); ``/`` redirects to
 ``/graphql``. Every request passes the body-size limit and is counted in the metrics; errors leave
-as ``{"error": {"code", "message"}}`` (:mod:`dmg.service.responses`).
+as ``{"error": {"code", "message"}}`` (the skeleton all services share, :func:`dmg.web.app.create_service_app`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from dmg.core.errors import DmgError
 from dmg.registry import Registry
 from dmg.samples import seed_samples
 from dmg.service import gateway, publish, transparency
 from dmg.service.context import Service, service_of
 from dmg.service.graphql.view import RegistryGraphQL
-from dmg.service.limits import BodyLimitMiddleware
-from dmg.service.metrics import CONTENT_TYPE, MetricsMiddleware
-from dmg.service.responses import dmg_error, http_error, internal_error
 from dmg.service.settings import Settings
+from dmg.web.app import create_service_app
+from dmg.web.metrics import CONTENT_TYPE
 
 logger = logging.getLogger("dmg.service")
-
-
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
 
 
 async def metrics(request: Request) -> Response:
@@ -48,34 +38,26 @@ async def metrics(request: Request) -> Response:
     return Response(service.metrics.render(stats, service.events.subscriber_count), media_type=CONTENT_TYPE)
 
 
-async def root(request: Request) -> Response:
-    return RedirectResponse("/graphql")
-
-
 def create_app(settings: Settings) -> Starlette:
     """A new app (with its own metrics registry and event hub) serving the registry in ``settings.data_dir``."""
     service = Service(settings)
     graphql = RegistryGraphQL(service)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        registry = await Registry.open(
+    async def open_registry() -> Registry:
+        return await Registry.open(
             settings.data_dir, origin=settings.checkpoint_origin or None, reserved=settings.reserved
         )
-        try:
-            if settings.seed_samples:
-                for published in await seed_samples(registry, settings.data_dir):
-                    logger.info("published sample %s", published)
-            service.attach(registry)
-            yield
-        finally:
-            service.attach(None)
-            await registry.close()
 
-    app = Starlette(
+    async def seed(registry: Registry) -> None:
+        if settings.seed_samples:
+            for published in await seed_samples(registry, settings.data_dir):
+                logger.info("published sample %s", published)
+
+    return create_service_app(
+        service,
+        open_backend=open_registry,
+        prepare=seed,
         routes=[
-            Route("/", root),
-            Route("/healthz", healthz),
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -83,12 +65,6 @@ def create_app(settings: Settings) -> Starlette:
             *publish.routes,
             *transparency.routes,
         ],
-        middleware=[
-            Middleware(MetricsMiddleware, metrics=service.metrics),
-            Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes),
-        ],
-        exception_handlers={DmgError: dmg_error, HTTPException: http_error, Exception: internal_error},
-        lifespan=lifespan,
+        metrics=service.metrics,
+        max_body_bytes=settings.max_body_bytes,
     )
-    app.state.service = service
-    return app

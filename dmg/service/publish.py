@@ -21,9 +21,9 @@ from dmg.registry import PublishResult
 from dmg.service.context import Service, service_of
 from dmg.service.events import PublishedEvent
 from dmg.service.gateway import CAR_TYPE
-from dmg.service.limits import read_body
 from dmg.service.names import parse_namespace
-from dmg.service.responses import require_content_type
+from dmg.web.limits import read_body
+from dmg.web.responses import require_content_type
 
 DAG_CBOR_TYPE: Final = "application/vnd.ipld.dag-cbor"
 MAX_EXPORT_NAMES: Final = 100

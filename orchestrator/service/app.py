@@ -6,34 +6,23 @@ function in its state) and closes it when it stops.
 
 Routes: ``/healthz``, ``/metrics`` (Prometheus), ``/graphql`` (the control API, with GraphiQL); ``/`` redirects to
 ``/graphql``. Every request passes the body-size limit and is counted in the metrics; REST errors leave as
-``{"error": {"code", "message"}}`` (:mod:`dmg.service.responses`).
+``{"error": {"code", "message"}}`` (the skeleton all services share, :func:`dmg.web.app.create_service_app`).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from dmg.core.errors import DmgError
-from dmg.service.limits import BodyLimitMiddleware
-from dmg.service.metrics import CONTENT_TYPE, MetricsMiddleware
-from dmg.service.responses import dmg_error, http_error, internal_error
+from dmg.web.app import create_service_app
+from dmg.web.metrics import CONTENT_TYPE
 from orchestrator.core import Orchestrator
 from orchestrator.policy import Policy
 from orchestrator.service.context import OrchestratorService, service_of
 from orchestrator.service.graphql.view import OrchestratorGraphQL
 from orchestrator.service.settings import OrchestratorSettings
-
-
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
 
 
 async def metrics(request: Request) -> Response:
@@ -43,18 +32,13 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE)
 
 
-async def root(request: Request) -> Response:
-    return RedirectResponse("/graphql")
-
-
 def create_app(settings: OrchestratorSettings) -> Starlette:
     """A new app (with its own metrics registry) running the orchestrator in ``settings.data_dir``."""
     service = OrchestratorService(settings)
     policy = Policy.load(settings.policy) if settings.policy else Policy()
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        orchestrator = await Orchestrator.open(
+    async def open_orchestrator() -> Orchestrator:
+        return await Orchestrator.open(
             settings.data_dir,
             registry=settings.registry or None,
             registry_key=settings.registry_key or None,
@@ -65,26 +49,14 @@ def create_app(settings: OrchestratorSettings) -> Starlette:
             observer=service.metrics,
             http_timeout=settings.http_timeout,
         )
-        try:
-            service.attach(orchestrator)
-            yield
-        finally:
-            service.attach(None)
-            await orchestrator.close()
 
-    app = Starlette(
+    return create_service_app(
+        service,
+        open_backend=open_orchestrator,
         routes=[
-            Route("/", root),
-            Route("/healthz", healthz),
             Route("/metrics", metrics),
             Route("/graphql", OrchestratorGraphQL(service), methods=["GET", "POST"]),
         ],
-        middleware=[
-            Middleware(MetricsMiddleware, metrics=service.metrics),
-            Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes),
-        ],
-        exception_handlers={DmgError: dmg_error, HTTPException: http_error, Exception: internal_error},
-        lifespan=lifespan,
+        metrics=service.metrics,
+        max_body_bytes=settings.max_body_bytes,
     )
-    app.state.service = service
-    return app

@@ -5,7 +5,7 @@ Each app has its own :class:`~prometheus_client.CollectorRegistry` (as the regis
 labelled by ``module`` (the installed DXN) and ``function`` (the function of the module), so their number is
 bounded by what is installed; a destroyed function's series are removed. :class:`OrchestratorMetrics` is the
 orchestrator's :class:`~orchestrator.core.Observer`, and offers the ``requests`` and ``latency`` families that
-:class:`dmg.service.metrics.MetricsMiddleware` records HTTP requests in.
+:class:`dmg.web.metrics.MetricsMiddleware` records HTTP requests in.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from dmg.service.metrics import LATENCY_BUCKETS
+from dmg.web.metrics import request_families
 from orchestrator.lifecycle import FunctionState
 from orchestrator.state import InvocationRow, InvocationStatus
 
@@ -29,19 +29,7 @@ class OrchestratorMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "dmg_orchestrator_http_requests",
-            "HTTP requests answered",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "dmg_orchestrator_http_request_duration_seconds",
-            "Time from request to the end of the response",
-            ["method", "route"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.requests, self.latency = request_families("dmg_orchestrator", self.registry)
         labels = ["module", "function"]
         self.invocations = Counter(
             "dmg_orchestrator_invocations",

@@ -1,2 +1,2 @@
-"""The GraphQL API at ``/graphql``: schema (:mod:`.schema`), output types (:mod:`.types`), operation limits and
-error codes (:mod:`.limits`), and the ASGI view (:mod:`.view`)."""
+"""The GraphQL API at ``/graphql``: schema (:mod:`.schema`), output types (:mod:`.types`), operation limits
+(:mod:`.limits`), and the ASGI view (:mod:`.view`); error codes are :mod:`dmg.web.graphql`'s."""

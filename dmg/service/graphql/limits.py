@@ -1,4 +1,4 @@
-"""Limits on GraphQL operations, and the error codes GraphQL errors carry.
+"""Limits on GraphQL operations: how deep and how costly an operation may be.
 
 Every operation is measured before it runs (:func:`operation_limits` makes the validation rule):
 
@@ -11,11 +11,8 @@ Every operation is measured before it runs (:func:`operation_limits` makes the v
 
 Introspection fields (``__schema``, ``__type``, ``__typename``) are not counted: graphql-core's own
 ``MaxIntrospectionDepthRule`` bounds those, and GraphiQL's introspection query must always work. An operation over
-either limit is refused as a whole with code ``TOO_LARGE``.
-
-:class:`ErrorCodes` gives every error ``extensions.code``: the :class:`~dmg.core.errors.DmgError` code when a
-resolver raised one, ``TOO_LARGE`` for the limits above, ``BAD_REQUEST`` for other invalid documents, and
-``INTERNAL`` (message withheld, details in the server log) for bugs.
+either limit is refused as a whole with code ``TOO_LARGE``. How errors get their codes is
+:mod:`dmg.web.graphql`'s.
 """
 
 from __future__ import annotations
@@ -34,15 +31,12 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
 )
-from strawberry.extensions import SchemaExtension
 
-from dmg.core.errors import DmgError
 from dmg.store.base import MAX_PAGE_SIZE
 
 DEFAULT_PAGE_SIZE: Final = 20
 CONNECTION_FIELDS: Final = frozenset({"modules"})
 TOO_LARGE: Final = "TOO_LARGE"
-INTERNAL: Final = "INTERNAL"
 
 
 def page_size(field: FieldNode) -> int | None:
@@ -115,33 +109,3 @@ def operation_limits(max_depth: int, max_cost: int) -> type[ValidationRule]:
                 )
 
     return OperationLimits
-
-
-def coded(error: GraphQLError) -> GraphQLError:
-    """``error`` with ``extensions.code`` set, and with the message withheld when it is a bug."""
-    original = error.original_error
-    if isinstance(original, DmgError):
-        code, message = original.code, str(original)
-    elif original is None:
-        code, message = (error.extensions or {}).get("code", "BAD_REQUEST"), error.message
-    else:
-        code, message = INTERNAL, "internal error; the server's log has the details"
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={**(error.extensions or {}), "code": code},
-    )
-
-
-class ErrorCodes(SchemaExtension):
-    """Sets ``extensions.code`` on every error of a result (see :func:`coded`)."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [coded(error) for error in errors]

@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import Info
 
 from dmg.core import codec
 from dmg.core.car import MAX_BLOCK_SIZE
@@ -35,13 +33,12 @@ from dmg.core.semver import Version, parse_selector
 from dmg.registry import listed_version
 from dmg.service.context import Service
 from dmg.service.graphql import graph, types
-from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, ErrorCodes, operation_limits
+from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, operation_limits
 from dmg.service.names import parse_cid, parse_kind, parse_namespace
 from dmg.store.base import ModuleQuery
+from dmg.web.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, printed, schema_command, schema_extensions
 
 SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
-MAX_QUERY_TOKENS: Final = 10_000
-QUERY_CACHE_SIZE: Final = 256
 _CURSOR_PREFIX: Final = "modules:"
 
 ServiceInfo = Info[Any, None]
@@ -162,7 +159,7 @@ class Query:
             head=types.LogHead(
                 cid=None if state.head.cid is None else str(state.head.cid),
                 seq=state.head.seq,
-                time=types.Timestamp(state.head.time),
+                time=Timestamp(state.head.time),
             ),
             keys=[
                 types.NamespaceKey(did=key.did, permissions=sorted(permissions))
@@ -263,55 +260,22 @@ class Subscription:
                 yield types.Published(dxn=str(event.dxn), version=str(event.version), cid=str(event.record))
 
 
-class RegistrySchema(strawberry.Schema):
-    """Logs only the errors that are bugs; a DmgError is the client's mistake and is answered, not logged."""
-
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        unexpected = [
-            error
-            for error in errors
-            if error.original_error is not None and not isinstance(error.original_error, DmgError)
-        ]
-        super().process_errors(unexpected, execution_context)
-
-
-def build_schema(max_depth: int = 10, max_cost: int = 1000) -> RegistrySchema:
-    """The schema with its operation limits; parsing and validation are cached per query text (LRU, bounded), and
-    the limits rule is one class per schema so that cached validations are found again.
-
-    A syntax error raised by the parser cache escapes every extension hook, so :class:`ErrorCodes` cannot code
-    it; the HTTP view codes errors once more on the way out (see :mod:`dmg.service.graphql.view`).
-    """
-    limits = operation_limits(max_depth, max_cost)
-    return RegistrySchema(
+def build_schema(max_depth: int = 10, max_cost: int = 1000) -> CodedSchema:
+    """The schema with its operation limits (one rule class per schema, so that cached validations are found
+    again) and the standard extensions of :func:`dmg.web.graphql.schema_extensions`."""
+    return CodedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map={types.Timestamp: types.TIMESTAMP_SCALAR}),
-        extensions=[
-            lambda: MaxTokensLimiter(MAX_QUERY_TOKENS),
-            lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
-            lambda: AddValidationRules([limits]),
-            lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
-            ErrorCodes,
-        ],
+        config=StrawberryConfig(scalar_map={Timestamp: TIMESTAMP_SCALAR}),
+        extensions=schema_extensions([operation_limits(max_depth, max_cost)]),
     )
 
 
 def printed_schema() -> str:
     """The schema in SDL, as checked in at ``schema/schema.graphql``."""
-    return str(build_schema()).rstrip() + "\n"
-
-
-def main(argv: list[str]) -> None:
-    if argv == ["--write"]:
-        SCHEMA_FILE.write_text(printed_schema())
-        print(f"wrote {SCHEMA_FILE}")
-    elif not argv:
-        sys.stdout.write(printed_schema())
-    else:
-        sys.exit("usage: python -m dmg.service.graphql.schema [--write]")
+    return printed(build_schema())
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    schema_command(sys.argv[1:], printed_schema(), SCHEMA_FILE, "dmg.service.graphql.schema")

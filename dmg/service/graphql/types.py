@@ -1,15 +1,15 @@
 """GraphQL output types, each built from the registry's own values by a ``from_...`` constructor.
 
 CIDs, DXNs, versions and keys are strings in their canonical text forms (``bafy...``, ``com.example/function/x``,
-``1.2.0``, ``did:key:z6Mk...``). Times are :data:`Timestamp` (milliseconds since the Unix epoch; an integer that
-does not fit GraphQL's 32-bit ``Int``). Free-form parts of records (JSON Schemas, resources, triggers) are
-``JSON``; :func:`dag_json` renders stored blocks after the DAG-JSON convention.
+``1.2.0``, ``did:key:z6Mk...``). Times are :data:`~dmg.web.graphql.Timestamp` (milliseconds since the Unix
+epoch; an integer that does not fit GraphQL's 32-bit ``Int``). Free-form parts of records (JSON Schemas,
+resources, triggers) are ``JSON``; :func:`dag_json` renders stored blocks after the DAG-JSON convention.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import Any, Final, NewType
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -29,15 +29,7 @@ from dmg.core.records import (
 )
 from dmg.registry import Resolution as RegistryResolution
 from dmg.store.base import StoredEntry, VersionInfo
-
-Timestamp = NewType("Timestamp", int)
-
-TIMESTAMP_SCALAR: Final = strawberry.scalar(
-    name="Timestamp",
-    description="Milliseconds since the Unix epoch, as an integer (beyond the 32 bits of GraphQL's Int).",
-    serialize=int,
-    parse_value=int,
-)
+from dmg.web.graphql import Timestamp
 
 
 def dag_json(value: Any) -> Any:

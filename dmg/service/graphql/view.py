@@ -1,7 +1,7 @@
-"""The ASGI view serving the schema at ``/graphql``: POST and GET queries, GraphiQL for browsers, and
+"""The ASGI view serving the registry's schema at ``/graphql``: POST and GET queries, GraphiQL for browsers, and
 subscriptions over the graphql-transport-ws WebSocket protocol.
 
-Every error leaving over HTTP carries ``extensions.code`` (:func:`~dmg.service.graphql.limits.coded`), also for a
+Every error leaving over HTTP carries ``extensions.code`` (:class:`dmg.web.graphql.CodedGraphQL`), also for a
 request the view refuses before executing anything. Resolvers reach the app's
 :class:`~dmg.service.context.Service` as ``info.context["service"]``, next to the usual ``request`` and
 ``response``.
@@ -9,53 +9,19 @@ request the view refuses before executing anything. Resolvers reach the app's
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL, HTTPException  # the exception class strawberry.asgi itself catches
-from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult
 
 from dmg.service.context import Service
-from dmg.service.graphql.limits import coded
 from dmg.service.graphql.schema import build_schema
-from dmg.service.responses import CODE_BY_STATUS
+from dmg.web.graphql import CodedGraphQL
 
 
-class RegistryGraphQL(GraphQL[dict[str, Any], None]):
+class RegistryGraphQL(CodedGraphQL):
     def __init__(self, service: Service) -> None:
         settings = service.settings
         super().__init__(
             build_schema(settings.max_query_depth, settings.max_query_cost),
-            graphql_ide="graphiql" if settings.graphiql else None,
+            service,
+            graphiql=settings.graphiql,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """As strawberry's view, but a request it cannot take (not JSON, a mutation over GET...) is answered
-        ``{"errors": [{"message", "extensions": {"code"}}]}`` instead of plain text."""
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        request = Request(scope, receive=receive)
-        try:
-            response = await self.run(request)
-        except HTTPException as exc:
-            code = CODE_BY_STATUS.get(exc.status_code, "BAD_REQUEST")
-            errors = [{"message": exc.reason, "extensions": {"code": code}}]
-            response = JSONResponse({"errors": errors}, status_code=exc.status_code)
-        await response(scope, receive, send)
-
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> dict[str, Any]:
-        return {"request": request, "response": response, "service": self.service}
-
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        """Make sure every error has its code, whichever path produced it (coding is idempotent)."""
-        if result.errors:
-            result.errors = [coded(error) for error in result.errors]
-        return await super().process_result(request, result)

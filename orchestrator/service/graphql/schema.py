@@ -1,13 +1,13 @@
 """The control API's GraphQL schema: installed functions, install plans and invocation records to read; install,
 life-cycle actions and invocations to do.
 
-Conventions are the registry's (:mod:`dmg.service.graphql`): the same operation limits (depth, cost; ``first`` is
-a page size), the same parse and validation caches, and every error with ``extensions.code``: the orchestrator's
-codes (``FUNCTION_FAILED``, ``ILLEGAL_TRANSITION``, ``NOT_RUNNING``, ``POLICY_REFUSED``, ``INVALID_GRANT``,
-``QUEUE_FULL``; :mod:`orchestrator.errors`) beside DMG's (``NOT_FOUND``, ``BAD_REQUEST``, ``CONFLICT``...). A failed
-invocation's error also carries ``extensions.kind`` (``TIMEOUT``, ``EXIT``...), ``detail``, ``exitCode`` (for
-``EXIT``) and ``invocationId``, whose record holds the function's log; a refused install carries
-``extensions.refusals``.
+Conventions are the registry's (:mod:`dmg.service.graphql`, :mod:`dmg.web.graphql`): the same operation limits
+(depth, cost; ``first`` is a page size), the same parse and validation caches, and every error with
+``extensions.code``: the orchestrator's codes (``FUNCTION_FAILED``, ``ILLEGAL_TRANSITION``, ``NOT_RUNNING``,
+``POLICY_REFUSED``, ``INVALID_GRANT``, ``QUEUE_FULL``; :mod:`orchestrator.errors`) beside DMG's (``NOT_FOUND``,
+``BAD_REQUEST``, ``CONFLICT``...). A failed invocation's error also carries ``extensions.kind`` (``TIMEOUT``,
+``EXIT``...), ``detail``, ``exitCode`` (for ``EXIT``) and ``invocationId``, whose record holds the function's log;
+a refused install carries ``extensions.refusals``.
 
 ``python -m orchestrator.service.graphql.schema`` prints the schema; ``--write`` updates
 ``schema/orchestrator.graphql``.
@@ -16,23 +16,20 @@ invocation's error also carries ``extensions.kind`` (``TIMEOUT``, ``EXIT``...), 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import Info
 
 from dmg.core.errors import DmgError
 from dmg.lockfile import Lockfile
-from dmg.service.graphql import types as registry_types
 from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, operation_limits
-from dmg.service.graphql.limits import coded as registry_coded
 from dmg.store.base import MAX_PAGE_SIZE
+from dmg.web.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, coded, printed, schema_command, schema_extensions
 from orchestrator.core import Orchestrator
 from orchestrator.errors import InvocationError, PolicyError
 from orchestrator.lifecycle import FunctionState
@@ -40,8 +37,6 @@ from orchestrator.service.context import OrchestratorService
 from orchestrator.service.graphql import types
 
 SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "orchestrator.graphql"
-MAX_QUERY_TOKENS: Final = 10_000
-QUERY_CACHE_SIZE: Final = 256
 
 ServiceInfo = Info[Any, None]
 
@@ -147,80 +142,38 @@ class Mutation:
         return types.Invocation.from_row(await orchestrator(info).invoke(dxn, function, input))
 
 
-def coded(error: GraphQLError) -> GraphQLError:
-    """``error`` with ``extensions.code`` (see :func:`dmg.service.graphql.limits.coded`), plus what a failed
-    invocation or a refused install has to say."""
-    original = error.original_error
-    result = registry_coded(error)
-    extensions = dict(result.extensions or {})
-    if isinstance(original, InvocationError):
-        extensions.update(original.to_dict())
-        extensions["invocationId"] = original.invocation_id
-    elif isinstance(original, PolicyError):
-        extensions["refusals"] = list(original.refusals)
-    result.extensions = extensions
-    return result
+class OrchestratorSchema(CodedSchema):
+    """Errors are coded as everywhere (:func:`dmg.web.graphql.coded`), and say what a failed invocation or a refused
+    install has to say."""
 
-
-class ErrorCodes(SchemaExtension):
-    """Sets ``extensions`` on every error of a result (see :func:`coded`)."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [coded(error) for error in errors]
-
-
-class OrchestratorSchema(strawberry.Schema):
-    """Logs only the errors that are bugs; a DmgError is the caller's (or the function's) and is answered."""
-
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        unexpected = [
-            error
-            for error in errors
-            if error.original_error is not None and not isinstance(error.original_error, DmgError)
-        ]
-        super().process_errors(unexpected, execution_context)
+    def code(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        result = coded(error)
+        extensions = dict(result.extensions or {})
+        if isinstance(original, InvocationError):
+            extensions.update(original.to_dict())
+            extensions["invocationId"] = original.invocation_id
+        elif isinstance(original, PolicyError):
+            extensions["refusals"] = list(original.refusals)
+        result.extensions = extensions
+        return result
 
 
 def build_schema(max_depth: int = 10, max_cost: int = 1000) -> OrchestratorSchema:
-    """The schema with the registry's operation limits and caches."""
-    limits = operation_limits(max_depth, max_cost)
+    """The schema with the registry's operation limits and the standard extensions
+    (:func:`dmg.web.graphql.schema_extensions`)."""
     return OrchestratorSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(
-            scalar_map={
-                registry_types.Timestamp: registry_types.TIMESTAMP_SCALAR,
-                types.BigInt: types.BIGINT_SCALAR,
-            }
-        ),
-        extensions=[
-            lambda: MaxTokensLimiter(MAX_QUERY_TOKENS),
-            lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
-            lambda: AddValidationRules([limits]),
-            lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
-            ErrorCodes,
-        ],
+        config=StrawberryConfig(scalar_map={Timestamp: TIMESTAMP_SCALAR, types.BigInt: types.BIGINT_SCALAR}),
+        extensions=schema_extensions([operation_limits(max_depth, max_cost)]),
     )
 
 
 def printed_schema() -> str:
     """The schema in SDL, as checked in at ``schema/orchestrator.graphql``."""
-    return str(build_schema()).rstrip() + "\n"
-
-
-def main(argv: list[str]) -> None:
-    if argv == ["--write"]:
-        SCHEMA_FILE.write_text(printed_schema())
-        print(f"wrote {SCHEMA_FILE}")
-    elif not argv:
-        sys.stdout.write(printed_schema())
-    else:
-        sys.exit("usage: python -m orchestrator.service.graphql.schema [--write]")
+    return printed(build_schema())
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    schema_command(sys.argv[1:], printed_schema(), SCHEMA_FILE, "orchestrator.service.graphql.schema")

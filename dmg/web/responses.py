@@ -1,13 +1,14 @@
-"""How errors leave the service over REST: ``{"error": {"code", "message"}}`` with the status for the code.
+"""How errors leave a service over REST: ``{"error": {"code", "message"}}`` with the status for the code.
 
-Every :class:`~dmg.core.errors.DmgError` keeps its ``code``; Starlette's own HTTP errors (unknown route, wrong
-method) are answered in the same shape. Anything else is a bug: it is logged, and the client gets a 500 with
-code ``INTERNAL`` and no details.
+Every :class:`~dmg.core.errors.DmgError` keeps its ``code`` (a rate-limited one also says when to retry, in
+``Retry-After``); Starlette's own HTTP errors (unknown route, wrong method) are answered in the same shape. Anything
+else is a bug: it is logged, and the client gets a 500 with code ``INTERNAL`` and no details.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Final
 
 from starlette.exceptions import HTTPException
@@ -15,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from dmg.core.errors import DmgError, RateLimitedError
-from dmg.service.limits import retry_after_header
 
 STATUS_BY_CODE: Final = {
     "BAD_REQUEST": 400,
@@ -30,6 +30,10 @@ CODE_BY_STATUS: Final = {404: "NOT_FOUND", 413: "TOO_LARGE", 429: "RATE_LIMITED"
 INTERNAL: Final = "INTERNAL"
 
 logger = logging.getLogger("dmg.service")
+
+
+def retry_after_header(error: RateLimitedError) -> str:
+    return str(max(1, math.ceil(error.retry_after)))
 
 
 def error_json(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
