@@ -28,6 +28,7 @@ import aiosqlite
 
 from dmg.core.cid import CID
 from dmg.core.errors import ConflictError, NotFoundError, StoreError
+from dmg.store.sqlite import open_database
 from orchestrator.lifecycle import FunctionState
 
 DATABASE_NAME: Final = "orchestrator.sqlite3"
@@ -174,31 +175,18 @@ class StateStore:
         records of each function."""
         if keep < 1:
             raise StoreError(f"keep: at least one invocation record per function is kept, not {keep}")
-        directory = Path(data_dir)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create data directory {str(directory)!r}: {exc.strerror}") from exc
-        path = directory / DATABASE_NAME
-        try:
-            connection = await aiosqlite.connect(path, isolation_level=None)
-            try:
-                await connection.execute("PRAGMA journal_mode=WAL")
-                await connection.execute("PRAGMA synchronous=NORMAL")
-                await connection.execute("PRAGMA foreign_keys=ON")
-                await connection.executescript(_SCHEMA)
-                async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
-                    found = await cursor.fetchone()
-                if found is None:
-                    await connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                elif int(found[0]) != SCHEMA_VERSION:
-                    raise StoreError(f"{path} has schema version {found[0]}; this orchestrator reads {SCHEMA_VERSION}")
-            except BaseException:
-                await connection.close()
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
-        return cls(connection, path, keep)
+
+        async def prepared(connection: aiosqlite.Connection, path: Path) -> StateStore:
+            await connection.executescript(_SCHEMA)
+            async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
+                found = await cursor.fetchone()
+            if found is None:
+                await connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(found[0]) != SCHEMA_VERSION:
+                raise StoreError(f"{path} has schema version {found[0]}; this orchestrator reads {SCHEMA_VERSION}")
+            return cls(connection, path, keep)
+
+        return await open_database(data_dir, DATABASE_NAME, prepared)
 
     async def close(self) -> None:
         await self._db.close()

@@ -25,10 +25,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
 import aiosqlite
 
@@ -102,6 +102,41 @@ _SEARCH_WEIGHTS: Final = "10.0, 2.0, 4.0"
 _NODES_PER_QUERY: Final = 400
 """Tree nodes looked up per statement (two parameters each, well under SQLite's parameter limit)."""
 
+PreparedT = TypeVar("PreparedT")
+
+
+async def open_database(
+    data_dir: str | os.PathLike[str],
+    name: str,
+    prepare: Callable[[aiosqlite.Connection, Path], Awaitable[PreparedT]],
+) -> PreparedT:
+    """What ``prepare`` makes of a connection to ``<data_dir>/<name>`` (the directory is created if need be).
+
+    The connection is in autocommit mode (transactions are explicit), with WAL, ``synchronous=NORMAL`` and foreign
+    keys on. If ``prepare`` fails the connection is closed; SQLite's errors become :class:`StoreError` naming the
+    file. The orchestrator's state database opens this way too.
+    """
+    directory = Path(data_dir)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create data directory {str(directory)!r}: {exc.strerror}") from exc
+    path = directory / name
+    try:
+        connection = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from exc
+    try:
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        return await prepare(connection, path)
+    except BaseException as exc:
+        await connection.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise StoreError(f"cannot open {path}: {exc}") from exc
+        raise
+
 
 class SQLiteStore:
     """A :class:`~dmg.store.base.Store` in ``<data_dir>/registry.sqlite3``."""
@@ -112,32 +147,16 @@ class SQLiteStore:
 
     @classmethod
     async def open(cls, data_dir: str | os.PathLike[str]) -> SQLiteStore:
-        directory = Path(data_dir)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create data directory {str(directory)!r}: {exc.strerror}") from exc
-        path = directory / DATABASE_NAME
-        try:
-            connection = await aiosqlite.connect(path, isolation_level=None)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
-        store = cls(connection, path)
-        try:
+        async def prepared(connection: aiosqlite.Connection, path: Path) -> SQLiteStore:
+            store = cls(connection, path)
             await store._prepare()
-        except BaseException as exc:
-            await connection.close()
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise StoreError(f"cannot open {path}: {exc}") from exc
-            raise
-        return store
+            return store
+
+        return await open_database(data_dir, DATABASE_NAME, prepared)
 
     async def _prepare(self) -> None:
-        """Set the connection up, create the tables of a new file, migrate an older one."""
+        """Create the tables of a new file, migrate an older one."""
         connection = self._db
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA synchronous=NORMAL")
-        await connection.execute("PRAGMA foreign_keys=ON")
         await connection.executescript(_SCHEMA)
         async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
             row = await cursor.fetchone()
