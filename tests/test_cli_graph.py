@@ -16,11 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
 
-from dmg.cli.main import cli
 from dmg.core.bundle import Bundle
 from dmg.service.server import BackgroundServer
+from tests.test_cli import dmg
 from tests.test_service_app import graphql, server_settings
 from tests.test_service_graph import (
     BRIDGE,
@@ -35,19 +34,6 @@ from tests.test_service_graph import (
     MAIL,
     populate,
 )
-
-
-def dmg(*args: str, ok: bool = True) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output + result.stderr
-    return result
-
-
-@pytest.fixture(autouse=True)
-def trust_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The HTTP client pins registries in a trust store: a fresh one per test, never the user's own."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 @pytest.fixture(scope="module")
