@@ -2,6 +2,8 @@
 
 A manifest uses the top-level keys of a module record in the friendly forms people type: sizes like ``32MiB``,
 durations like ``5s``, the bundle as a file path (relative to the manifest), dependencies as a DXN → range mapping.
+``mode`` (``lambda`` or ``long-lived``), at the top level for the whole module or in a function's entry for that
+function, goes into the record as the field of that name the orchestrator reads (``docs/abi.md``).
 :meth:`Manifest.load` checks everything and names the key and the problem in every error
 (``dmg.yml: resources.memory: '32 MB' is not a size``); :meth:`Manifest.to_record` produces the
 :class:`~dmg.core.records.ModuleRecord` once the bundle's CID is known.
@@ -30,6 +32,7 @@ TOP_LEVEL_KEYS: Final = (
     "version",
     "description",
     "runtime",
+    "mode",
     "bundle",
     "functions",
     "resources",
@@ -37,6 +40,8 @@ TOP_LEVEL_KEYS: Final = (
     "dependencies",
     "triggers",
 )
+MODES: Final = ("lambda", "long-lived")
+"""How the orchestrator runs a module's functions (see ``docs/abi.md``); without a ``mode``, each is a lambda."""
 _SIZE_UNITS: Final = {
     "": 1,
     "b": 1,
@@ -70,6 +75,20 @@ def parse_duration(value: Any, key: str) -> int:
     if not match:
         raise ManifestError(f"{key}: {value!r} is not a duration (use e.g. 500ms, 5s, 2m)")
     return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def parse_mode(value: Any, key: str) -> str:
+    """``lambda`` or ``long-lived``, exactly."""
+    if not isinstance(value, str) or value not in MODES:
+        raise ManifestError(f"{key}: must be {' or '.join(map(repr, MODES))}, not {value!r}")
+    return value
+
+
+def _check_function_modes(functions: Any) -> None:
+    """Check the ``mode`` of each entry of ``functions`` that has one (the record checks the rest of the entry)."""
+    for index, function in enumerate(functions if isinstance(functions, list) else ()):
+        if isinstance(function, dict) and "mode" in function:
+            parse_mode(function["mode"], f"functions[{index}].mode")
 
 
 def _resources(data: Any) -> dict[str, Any]:
@@ -144,6 +163,7 @@ class Manifest:
         dependencies = data.get("dependencies") or {}
         if not isinstance(dependencies, dict):
             raise ManifestError("dependencies: must be a mapping of DXN to version range")
+        _check_function_modes(data.get("functions"))
         fields: dict[str, Any] = {
             "type": ModuleRecord.TYPE,
             "dxn": data["name"],
@@ -156,6 +176,8 @@ class Manifest:
             "dependencies": {str(name): str(spec) for name, spec in dependencies.items()},
             "triggers": data.get("triggers") or [],
         }
+        if "mode" in data:
+            fields["mode"] = parse_mode(data["mode"], "mode")
         manifest = cls(path, (path.parent / data["bundle"]).resolve(), fields)
         manifest.to_record(CID.of(b"", 0x55))
         return manifest
@@ -182,6 +204,7 @@ name: {name.base}
 version: {version}
 description: A pure function that echoes its input
 runtime: wasi                       # wasi | container
+mode: lambda                        # lambda (a fresh instance per event) | long-lived (one kept across events)
 bundle: build/{name.path[-1]}.wasm  # the WASI command to publish, chunked into blocks on publish
 functions:
   - name: {function}

@@ -8,7 +8,9 @@ import yaml
 from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
 from dmg.core.errors import ManifestError
-from dmg.manifest import TOP_LEVEL_KEYS, Manifest, parse_duration, parse_size, scaffold
+from dmg.manifest import MODES, TOP_LEVEL_KEYS, Manifest, parse_duration, parse_mode, parse_size, scaffold
+from orchestrator.install import entry_modes
+from orchestrator.runtimes.wasi import Mode
 
 DESIGN_EXAMPLE = """
 name: com.example/function/mail-bridge
@@ -75,6 +77,18 @@ def test_directory_argument_finds_dmg_yml(tmp_path: Path) -> None:
         (lambda d: d.update(name="Com.Example//x"), "name"),
         (lambda d: d.update(dependencies=["a"]), "dependencies: must be a mapping"),
         (lambda d: d["functions"][0].update(name="Bad Name"), "function name"),
+        (lambda d: d.update(mode="batch"), "mode: must be 'lambda' or 'long-lived', not 'batch'"),
+        (lambda d: d.update(mode=None), "mode: must be 'lambda' or 'long-lived', not None"),
+        (lambda d: d.update(mode="Long-Lived"), "mode: must be 'lambda' or 'long-lived', not 'Long-Lived'"),
+        (lambda d: d.update(mode=["lambda"]), r"mode: must be 'lambda' or 'long-lived', not \['lambda'\]"),
+        (
+            lambda d: d["functions"][0].update(mode="forever"),
+            r"functions\[0\]\.mode: must be 'lambda' or 'long-lived', not 'forever'",
+        ),
+        (
+            lambda d: d["functions"][0].update(mode=True),
+            r"functions\[0\]\.mode: must be 'lambda' or 'long-lived', not True",
+        ),
     ],
 )
 def test_errors_name_the_key(tmp_path: Path, edit: object, message: str) -> None:
@@ -83,6 +97,41 @@ def test_errors_name_the_key(tmp_path: Path, edit: object, message: str) -> None
     with pytest.raises(ManifestError, match=message.replace("(", r"\(")) as caught:
         Manifest.load(write(tmp_path, yaml.safe_dump(data)))
     assert str(caught.value).startswith("dmg.yml: ")
+
+
+def test_without_a_mode_the_record_has_none_and_every_function_is_a_lambda(tmp_path: Path) -> None:
+    record = Manifest.load(write(tmp_path, DESIGN_EXAMPLE)).to_record(CID.of(b"wasm", RAW))
+    assert "mode" not in record.to_dict()
+    assert "mode" not in record.functions[0].unrecognized_fields
+    assert entry_modes(record) == {"sync": Mode.LAMBDA}
+
+
+@pytest.mark.parametrize("mode", ["lambda", "long-lived"])
+def test_a_top_level_mode_goes_into_the_record_for_every_function(tmp_path: Path, mode: str) -> None:
+    data = yaml.safe_load(DESIGN_EXAMPLE)
+    data["mode"] = mode
+    data["functions"].append({"name": "flush", "description": "Write what is pending"})
+    record = Manifest.load(write(tmp_path, yaml.safe_dump(data))).to_record(CID.of(b"wasm", RAW))
+    assert record.unrecognized_fields == {"mode": mode}
+    assert record.to_dict()["mode"] == mode
+    assert entry_modes(record) == {"sync": Mode(mode), "flush": Mode(mode)}
+
+
+def test_a_function_mode_overrides_the_module_mode_for_that_function(tmp_path: Path) -> None:
+    data = yaml.safe_load(DESIGN_EXAMPLE)
+    data["mode"] = "long-lived"
+    data["functions"].append({"name": "once", "mode": "lambda"})
+    record = Manifest.load(write(tmp_path, yaml.safe_dump(data))).to_record(CID.of(b"wasm", RAW))
+    assert record.functions[1].unrecognized_fields == {"mode": "lambda"}
+    assert "mode" not in record.functions[0].unrecognized_fields
+    assert entry_modes(record) == {"sync": Mode.LONG_LIVED, "once": Mode.LAMBDA}
+
+
+def test_the_mode_error_names_the_function_by_its_position(tmp_path: Path) -> None:
+    data = yaml.safe_load(DESIGN_EXAMPLE)
+    data["functions"].append({"name": "later", "mode": "sometimes"})
+    with pytest.raises(ManifestError, match=r"^dmg.yml: functions\[1\]\.mode: must be 'lambda' or 'long-lived'"):
+        Manifest.load(write(tmp_path, yaml.safe_dump(data)))
 
 
 def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
@@ -120,3 +169,9 @@ def test_scaffold_has_every_key_and_is_pure(tmp_path: Path) -> None:
     assert record.resources.spaces == "none"
     assert not record.resources.storage
     assert record.functions[0].name == "hello_world"
+    assert record.unrecognized_fields == {"mode": "lambda"}
+
+
+def test_the_manifest_modes_are_the_orchestrators() -> None:
+    assert tuple(str(mode) for mode in Mode) == MODES
+    assert [parse_mode(mode, "k") for mode in MODES] == list(MODES)
