@@ -6,18 +6,9 @@ import asyncio
 import json
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from dmg.cli.main import cli
 from dmg.core.envelope import Envelope
 from dmg.registry import Registry
-
-
-def dmg(*args: str, ok: bool = True) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output + result.stderr
-    return result
+from tests.test_cli import dmg
 
 
 def keys(tmp_path: Path, *names: str) -> dict[str, tuple[str, str]]:

@@ -12,24 +12,18 @@ This module reads configuration only; it opens nothing and binds no socket.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from dmg.core.errors import ConfigError
+from dmg.paths import default_orchestrator_dir
 from dmg.web.settings import LayeredSettings, MiB
 from orchestrator.core import DEFAULT_MAX_QUEUE, DEFAULT_WORKERS
 
 ENV_PREFIX: Final = "DMG_ORCHESTRATOR_"
 CONFIG_ENV: Final = "DMG_ORCHESTRATOR_CONFIG"
 DEFAULT_PORT: Final = 7421
-
-
-def default_orchestrator_dir() -> Path:
-    """``$XDG_DATA_HOME/dmg/orchestrator`` (``~/.local/share/dmg/orchestrator`` when XDG_DATA_HOME is unset)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "dmg" / "orchestrator"
 
 
 @dataclass(frozen=True)
