@@ -71,7 +71,7 @@ from dmg.core.tlog import (
     inclusion_plan,
     leaf_hash,
 )
-from dmg.store.base import Commit, ReleaseRow, Store, StoredEntry, VersionInfo
+from dmg.store.base import Commit, ReleaseRow, SearchDocument, Store, StoredEntry, VersionInfo
 from dmg.store.sqlite import SQLiteStore
 
 MAX_CLOCK_SKEW_MS: Final = 5 * 60 * 1000
@@ -442,7 +442,15 @@ class _Batch:
         self._keep(entry.record, record_data)
         await self._check_bundle(record, available)
         self.commit.releases.append(
-            ReleaseRow(str(entry.dxn), str(entry.version), entry.record, cid, entry.time, min(signers).did)
+            ReleaseRow(
+                str(entry.dxn),
+                str(entry.version),
+                entry.record,
+                cid,
+                entry.time,
+                min(signers).did,
+                SearchDocument.from_payload(envelope.payload),
+            )
         )
 
     async def _check_bundle(self, record: ModuleRecord, available: Mapping[CID, bytes]) -> None:

@@ -75,6 +75,7 @@ class ReleaseRow:
     entry: CID
     time: int
     publisher: str
+    document: SearchDocument
 
 
 @dataclass
@@ -95,10 +96,6 @@ class Commit:
     tree_size: int = 0
     tree_nodes: list[tuple[NodeId, bytes]] = field(default_factory=list)
 
-    def add_entry(self, cid: CID, data: bytes, log: str, kind: str, seq: int, time: int) -> None:
-        self.blocks.append((cid, data))
-        self.entries.append((cid, log, kind, seq, time))
-
 
 @dataclass(frozen=True)
 class SearchDocument:
@@ -114,7 +111,11 @@ class SearchDocument:
 
     @classmethod
     def from_record_block(cls, data: bytes) -> SearchDocument:
-        payload: Mapping[str, Any] = codec.decode(data)["payload"]
+        return cls.from_payload(codec.decode(data)["payload"])
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> SearchDocument:
+        """From a verified module record's payload."""
         functions = payload.get("functions", [])
         apis = payload.get("apis", {})
         referenced = [*apis.get("provides", []), *apis.get("requires", [])]

@@ -183,8 +183,7 @@ class SQLiteStore:
             sql = "SELECT v.dxn, v.version, b.data FROM versions v JOIN blocks b ON b.cid = v.record"
             async with db.execute(sql) as cursor:
                 rows = [(str(dxn), str(version), bytes(data)) async for dxn, version, data in cursor]
-            for dxn, version, data in rows:
-                await self._index(dxn, version, SearchDocument.from_record_block(data))
+            await self._index([(dxn, version, SearchDocument.from_record_block(data)) for dxn, version, data in rows])
             await db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
         except BaseException:
             await db.execute("ROLLBACK")
@@ -421,13 +420,15 @@ class SQLiteStore:
             row = await cursor.fetchone()
         return ModulePage(dxns, int(row[0]) if row else 0)
 
-    async def _index(self, dxn: str, version: str, document: SearchDocument) -> None:
-        await self._db.execute(
+    async def _index(self, documents: list[tuple[str, str, SearchDocument]]) -> None:
+        """Add released versions ``(dxn, version, document)`` to the full-text and API indexes."""
+        await self._db.executemany(
             "INSERT INTO module_text (name, description, functions, dxn, version) VALUES (?, ?, ?, ?, ?)",
-            (document.name, document.description, document.functions, dxn, version),
+            [(doc.name, doc.description, doc.functions, dxn, version) for dxn, version, doc in documents],
         )
         await self._db.executemany(
-            "INSERT OR IGNORE INTO module_apis VALUES (?, ?, ?)", [(dxn, version, api) for api in document.apis]
+            "INSERT OR IGNORE INTO module_apis VALUES (?, ?, ?)",
+            [(dxn, version, api) for dxn, version, doc in documents for api in doc.apis],
         )
 
     # --- writing ----------------------------------------------------------------------------------------------
@@ -461,16 +462,6 @@ class SQLiteStore:
                 [(reason, name, str(version)) for version, reason in log.yanked.items()],
             )
 
-    async def _index_releases(self, commit: Commit) -> None:
-        if not commit.releases:
-            return
-        blocks = dict(commit.blocks)
-        for release in commit.releases:
-            data = blocks.get(release.record) or await self.get_block(release.record)
-            if data is None:
-                raise StoreError(f"{release.dxn}@{release.version}: its record {release.record} is not stored")
-            await self._index(release.dxn, release.version, SearchDocument.from_record_block(data))
-
     async def commit(self, commit: Commit) -> None:
         db = self._db
         await db.execute("BEGIN IMMEDIATE")
@@ -490,7 +481,7 @@ class SQLiteStore:
                 [(level, index, value) for (level, index), value in commit.tree_nodes],
             )
             await self._write_state(commit)
-            await self._index_releases(commit)
+            await self._index([(release.dxn, release.version, release.document) for release in commit.releases])
         except sqlite3.IntegrityError as exc:
             await db.execute("ROLLBACK")
             raise ConflictError(f"another writer extended the same log first ({exc}); retry") from exc
