@@ -138,6 +138,11 @@ async def open_database(
         raise
 
 
+def _head_cid(log: DXNLogState) -> bytes:
+    assert log.head.cid is not None, f"{log.dxn}: a stored log has a head"
+    return log.head.cid.bytes
+
+
 class SQLiteStore:
     """A :class:`~dmg.store.base.Store` in ``<data_dir>/registry.sqlite3``."""
 
@@ -450,17 +455,16 @@ class SQLiteStore:
             "INSERT INTO versions (dxn, version, record, entry, published_at, publisher) VALUES (?, ?, ?, ?, ?, ?)",
             [(r.dxn, r.version, r.record.bytes, r.entry.bytes, r.time, r.publisher) for r in commit.releases],
         )
-        for name, log in commit.dxn_logs.items():
-            assert log.head.cid is not None
-            await db.execute(
-                "INSERT OR REPLACE INTO dxn_logs VALUES (?, ?, ?, ?, ?)",
-                (name, log.dxn.authority, log.head.cid.bytes, log.head.seq, log.head.time),
-            )
-            await db.execute("UPDATE versions SET yanked = 0, yank_reason = '' WHERE dxn = ?", (name,))
-            await db.executemany(
-                "UPDATE versions SET yanked = 1, yank_reason = ? WHERE dxn = ? AND version = ?",
-                [(reason, name, str(version)) for version, reason in log.yanked.items()],
-            )
+        logs = list(commit.dxn_logs.items())
+        await db.executemany(
+            "INSERT OR REPLACE INTO dxn_logs VALUES (?, ?, ?, ?, ?)",
+            [(name, log.dxn.authority, _head_cid(log), log.head.seq, log.head.time) for name, log in logs],
+        )
+        await db.executemany("UPDATE versions SET yanked = 0, yank_reason = '' WHERE dxn = ?", [(n,) for n, _ in logs])
+        await db.executemany(
+            "UPDATE versions SET yanked = 1, yank_reason = ? WHERE dxn = ? AND version = ?",
+            [(reason, name, str(version)) for name, log in logs for version, reason in log.yanked.items()],
+        )
 
     async def commit(self, commit: Commit) -> None:
         db = self._db
