@@ -234,7 +234,7 @@ def test_bad_arguments_are_refused(data_dir: Path) -> None:
     assert result.exit_code == 1
     assert (
         result.stderr
-        == f"dmg: error: --host-api {ECHO}@^0.1: name the exact version the host offers, like {ECHO}@1.0.0\n"
+        == f"dmg: error: host API '{ECHO}@^0.1' must name the exact version the host offers, like {ECHO}@1.0.0\n"
     )
     result = dmg("graph", "Not/A DXN", "--registry", str(data_dir), ok=False)
     assert result.exit_code == 1 and result.stderr.startswith("dmg: error: ")

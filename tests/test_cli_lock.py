@@ -203,6 +203,6 @@ def test_bad_invocations_and_lockfiles_are_refused(tmp_path: Path, published: tu
     path.write_bytes(b"\xff\xfe")
     assert refused("--check", "--out", str(path)).startswith(f"dmg: error: {path} cannot be read: ")
     assert refused(INBOX, "--host-api", ECHO, "--out", str(path)) == (
-        f"dmg: error: --host-api {ECHO}: name the exact version the host offers, like {ECHO}@1.0.0\n"
+        f"dmg: error: host API '{ECHO}' must name the exact version the host offers, like {ECHO}@1.0.0\n"
     )
     assert path.read_bytes() == b"\xff\xfe"

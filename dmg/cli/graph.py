@@ -14,12 +14,12 @@ from typing import Any
 
 import click
 
-from dmg.cli.common import UserError, emit, json_option, registry_option, run_with_client
+from dmg.cli.common import emit, json_option, registry_option, run_with_client
 from dmg.client.base import RegistryClient
 from dmg.client.verify import RecordMismatchError
 from dmg.core import graph as core_graph
 from dmg.core.dxn import DXN
-from dmg.core.resolver import Dependency, Resolver, Solution, prefetch
+from dmg.core.resolver import Dependency, Resolver, Solution, parse_host_api, prefetch
 from dmg.core.semver import Version
 
 FORMATS = ("tree", "json", "dot")
@@ -39,15 +39,8 @@ def parse_roots(targets: Iterable[str]) -> list[Dependency]:
 
 
 def parse_host_apis(texts: Iterable[str]) -> list[tuple[str, Version]]:
-    """``(API name, version)`` pairs from ``API@VERSION`` arguments."""
-    parsed = []
-    for text in texts:
-        dxn = DXN.parse(text)
-        version = dxn.version_selector()
-        if not isinstance(version, Version):
-            raise UserError(f"--host-api {text}: name the exact version the host offers, like {dxn.base}@1.0.0")
-        parsed.append((str(dxn.base), version))
-    return parsed
+    """``(API name, version)`` pairs from ``--host-api API@VERSION`` arguments."""
+    return [parse_host_api(text) for text in texts]
 
 
 async def resolve_roots(

@@ -131,6 +131,17 @@ def _field(data: Any, key: str, kind: type[T], where: str) -> T:
     return value
 
 
+def _claimed(found: Mapping[str, Any], where: str) -> Resolution:
+    """What a ``resolve`` or ``module`` answer claims, parsed; it is checked against the signed record next."""
+    return Resolution(
+        _parsed(found, "dxn", DXN.parse, where),
+        _parsed(found, "version", Version.parse, where),
+        _parsed(found, "cid", CID.parse, where),
+        _parsed(found, "bundle", CID.parse, where),
+        _field(found, "yanked", bool, where),
+    )
+
+
 def _parsed(data: Any, key: str, parse: Callable[[str], T], where: str) -> T:
     text = _field(data, key, str, where)
     try:
@@ -522,14 +533,7 @@ class HttpClient:
         found = await self._graphql(_RESOLVE, variables, "resolve")
         if found is None:
             raise NotFoundError(f"no version of {dxn.base} matches {selector or 'latest'!s}")
-        where = "resolve"
-        resolution = Resolution(
-            _parsed(found, "dxn", DXN.parse, where),
-            _parsed(found, "version", Version.parse, where),
-            _parsed(found, "cid", CID.parse, where),
-            _parsed(found, "bundle", CID.parse, where),
-            _field(found, "yanked", bool, where),
-        )
+        resolution = _claimed(found, "resolve")
         envelope, record = await self.record(resolution.record)
         check_resolution(dxn, selector, resolution, record)
         return resolution, envelope
@@ -541,13 +545,7 @@ class HttpClient:
         if found is None:
             raise NotFoundError(f"{dxn.base}@{version} was never released")
         where = "module"
-        claimed = Resolution(
-            _parsed(found, "dxn", DXN.parse, where),
-            _parsed(found, "version", Version.parse, where),
-            _parsed(found, "cid", CID.parse, where),
-            _parsed(found, "bundle", CID.parse, where),
-            _field(found, "yanked", bool, where),
-        )
+        claimed = _claimed(found, where)
         envelope, record = await self.record(claimed.record)
         check_resolution(dxn, version, claimed, record)
         if self.check_log:

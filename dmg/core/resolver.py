@@ -58,7 +58,7 @@ from typing import Final, Protocol
 
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
-from dmg.core.errors import ConflictError, NotFoundError, RecordError, ResolutionError
+from dmg.core.errors import ConflictError, NotFoundError, RangeError, RecordError, ResolutionError
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
 
@@ -110,6 +110,15 @@ class Dependency:
 
     def __str__(self) -> str:
         return f"{self.name}@{self.spec}"
+
+
+def parse_host_api(text: str) -> tuple[str, Version]:
+    """``(API name, version)`` from ``API@VERSION``: one API the target host offers, at an exact version."""
+    dxn = DXN.parse(text)
+    version = dxn.version_selector()
+    if not isinstance(version, Version):
+        raise RangeError(f"host API {text!r} must name the exact version the host offers, like {dxn.base}@1.0.0")
+    return str(dxn.base), version
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError, NotFoundError, TooLargeError
 from dmg.core.records import ModuleRecord
-from dmg.core.resolver import Dependency, Metadata, NoSolutionError, Resolver, Solution, prefetch
+from dmg.core.resolver import Dependency, Metadata, NoSolutionError, Resolver, Solution, parse_host_api, prefetch
 from dmg.core.semver import Version
 from dmg.registry import Registry
 from dmg.store.base import VersionInfo
@@ -121,14 +121,7 @@ def parse_host_apis(host_apis: Iterable[str]) -> list[tuple[str, Version]]:
     texts = list(host_apis)
     if len(texts) > MAX_HOST_APIS:
         raise TooLargeError(f"{len(texts)} host APIs; this server accepts at most {MAX_HOST_APIS}")
-    parsed = []
-    for text in texts:
-        dxn = DXN.parse(text)
-        version = dxn.version_selector()
-        if not isinstance(version, Version):
-            raise DmgError(f"host API {text!r} must name the exact version the host offers, like {dxn.base}@1.0.0")
-        parsed.append((str(dxn.base), version))
-    return parsed
+    return [parse_host_api(text) for text in texts]
 
 
 # --- dependencyGraph ----------------------------------------------------------------------------------------------
