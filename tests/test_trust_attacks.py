@@ -52,7 +52,7 @@ from dmg.core.semver import Version
 from dmg.publisher import PreparedRelease, claim, grant, release_bundle, revoke, unyank, yank
 from dmg.registry import OPERATOR_KEY_FILE, Registry, now_ms
 from dmg.service.server import BackgroundServer
-from dmg.store.base import Commit, ReleaseRow
+from dmg.store.base import Commit, ReleaseRow, SearchDocument
 from tests.conftest import module_record
 from tests.test_client_http import serve
 from tests.test_service_app import server_settings
@@ -175,7 +175,10 @@ async def smuggle(data_dir: Path, prepared: PreparedRelease) -> None:
             head=LogHead(prepared.root, entry.seq, entry.time),
             released={**log.released, entry.version: entry.record},
         )
-        row = ReleaseRow(str(entry.dxn), str(entry.version), entry.record, prepared.root, entry.time, "smuggled")
+        document = SearchDocument.from_payload(prepared.record_envelope.payload)
+        row = ReleaseRow(
+            str(entry.dxn), str(entry.version), entry.record, prepared.root, entry.time, "smuggled", document
+        )
         commit = Commit(
             blocks=list(prepared.blocks().items()),
             entries=[(prepared.root, str(entry.dxn), "dxn", entry.seq, entry.time)],
