@@ -133,7 +133,7 @@ SPEC_CHAIN = [
 ]
 
 
-@pytest.mark.parametrize(("lower", "higher"), itertools.pairwise(SPEC_CHAIN))
+@pytest.mark.parametrize(("lower", "higher"), list(itertools.pairwise(SPEC_CHAIN)))
 def test_semver_spec_precedence_chain(lower: str, higher: str) -> None:
     assert V(lower) < V(higher)
     assert V(higher) > V(lower)
