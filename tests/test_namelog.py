@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import pytest
-from dmg.core.dxn import DXN
-from dmg.core.semver import Version
 
 from dmg.core.cid import CID
+from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, LogError, UnauthorizedError
 from dmg.core.keys import SigningKey
 from dmg.core.namelog import DXNLogState, NamespaceState
 from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Release, Unyank, Yank
+from dmg.core.semver import Version
 
 OWNER = SigningKey.from_seed(b"o" * 32).public_key
 TEAM = SigningKey.from_seed(b"t" * 32).public_key
