@@ -55,7 +55,10 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
     if key not in data:
         raise RecordError(f"{where}: missing field '{key}'")
     value = data[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, (int,))):
+    # bool is a subclass of int, but a flag where a count belongs is a mistake worth naming.
+    if not isinstance(value, kind) or (
+        isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))
+    ):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise RecordError(f"{where}: field '{key}' must be {names}, not {type(value).__name__}")
     return value
