@@ -200,7 +200,9 @@ def main() -> None:
     def total(implementation: str, kinds: Sequence[str] = KINDS, operations: Sequence[str] = OPERATIONS) -> float:
         return sum(per_item[kind, operation, implementation] for kind in kinds for operation in operations)
 
+    decode_path = "C validator + cbor2" if codec.ACCELERATED else "cbor2 + re-encode (pure Python)"
     print(f"strict DAG-CBOR, {items} module records + {items} log entries, median of {runs} runs (items/s)")
+    print(f"decode path: {decode_path}")
     print(f"{'':24}{'ours':>10}{'floor':>10}{'peer':>10}{'ours/floor':>12}{'ours/peer':>11}")
     rows: dict[str, dict[str, float]] = {}
     groups = [((kind,), (operation,)) for kind in KINDS for operation in OPERATIONS]
@@ -227,6 +229,7 @@ def main() -> None:
                 "bench": "codec",
                 "items": items,
                 "runs": runs,
+                "accelerated": codec.ACCELERATED,
                 "ratio_vs_floor": combined["ratio_vs_floor"],
                 "speedup_vs_dag_cbor": combined["speedup_vs_dag_cbor"],
                 "ratio_vs_floor_encode": rows["combined encode"]["ratio_vs_floor"],

@@ -15,12 +15,19 @@ count as one), on both sides.
 How: cbor2's compiled codec does the byte work. Encoding walks the value once in Python, checking every
 item against the data model and rebuilding each map in DAG-CBOR key order (computed once per distinct key
 tuple and cached, since records repeat their key sets), then hands the result to ``cbor2.dumps``, which
-writes shortest-form heads, definite lengths and 64-bit floats by itself. Decoding is the definition of
-strictness made executable: ``cbor2.loads`` parses (indefinite lengths and duplicate keys disabled, every
-tag but 42 refused), and the bytes are accepted only if encoding the result gives them back exactly. That
-single comparison covers key order, shortest forms, float width, NaN, undefined, simple values and trailing
-bytes. The fast path only decides; when it refuses, the pure-Python :class:`_Reader`, an independent strict
-decoder, walks the bytes to say which rule broke and where.
+writes shortest-form heads, definite lengths and 64-bit floats by itself.
+
+Decoding has two fast paths that accept exactly the same bytes. Where the optional C extension
+``dmg.core._strict`` was built (``pip install -e .`` compiles it when a C compiler is there) and the environment
+variable ``DMG_PURE_PYTHON`` is not set to a non-empty value, its ``validate`` checks every rule in one pass over
+the bytes without building objects (all but the CID inside tag 42, which :class:`CID` parses), and then
+``cbor2.loads`` builds the value. Otherwise decoding is the definition of strictness made executable:
+``cbor2.loads`` parses (indefinite lengths and duplicate keys disabled, every tag but 42 refused), and the
+bytes are accepted only if encoding the result gives them back exactly. That single comparison covers key
+order, shortest forms, float width, NaN, undefined, simple values and trailing bytes. ``ACCELERATED`` says
+which path is in use. Either fast path only decides; when it refuses, the pure-Python :class:`_Reader`, an
+independent strict decoder, walks the bytes to say which rule broke and where, so error messages do not depend
+on the path.
 
 This module knows nothing about records, signatures or storage.
 """
@@ -28,7 +35,9 @@ This module knows nothing about records, signatures or storage.
 from __future__ import annotations
 
 import math
+import os
 import struct
+from types import ModuleType
 from typing import Any, Final
 
 import cbor2
@@ -211,6 +220,32 @@ _CBOR2_BUILTIN_TAGS: Final = (0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 38, 
 _REFUSE_BUILTIN_TAGS: Final = dict.fromkeys(_CBOR2_BUILTIN_TAGS, _refuse_tag)
 
 
+def _load_validator() -> ModuleType | None:
+    """The C validator, or None where it was not built or ``DMG_PURE_PYTHON`` asks for the pure-Python path."""
+    if os.environ.get("DMG_PURE_PYTHON"):
+        return None
+    try:
+        from dmg.core import _strict
+    except ImportError:
+        return None
+    return _strict
+
+
+_VALIDATOR: Final = _load_validator()
+ACCELERATED: Final = _VALIDATOR is not None
+
+
+def _loads(data: bytes) -> Any:
+    return cbor2.loads(
+        data,
+        tag_hook=_decode_cid,
+        semantic_decoders=_REFUSE_BUILTIN_TAGS,
+        allow_indefinite=False,
+        allow_duplicate_keys=False,
+        max_depth=MAX_DEPTH,
+    )
+
+
 def decode(data: bytes) -> Any:
     """Decode one strict DAG-CBOR block; raise :class:`DecodeError` naming the broken rule and its offset."""
     if type(data) is not bytes:
@@ -218,14 +253,10 @@ def decode(data: bytes) -> Any:
             raise DecodeError(f"expected bytes, got {type(data).__name__}")
         data = bytes(data)
     try:
-        value = cbor2.loads(
-            data,
-            tag_hook=_decode_cid,
-            semantic_decoders=_REFUSE_BUILTIN_TAGS,
-            allow_indefinite=False,
-            allow_duplicate_keys=False,
-            max_depth=MAX_DEPTH,
-        )
+        if _VALIDATOR is not None:
+            _VALIDATOR.validate(data)
+            return _loads(data)
+        value = _loads(data)
         # The definition of strict: the bytes are exactly what encode() makes of the value they hold.
         if cbor2.dumps(_canonical(value), default=_encode_cid) == data:
             return value
@@ -233,7 +264,7 @@ def decode(data: bytes) -> Any:
     except Exception as exc:  # any refusal by the fast path is explained (or overruled) by the strict reader
         fast_path_error = exc
     _diagnose(data)
-    raise DecodeError("bytes are not canonical DAG-CBOR (they do not re-encode identically)") from fast_path_error
+    raise DecodeError("bytes are not canonical DAG-CBOR (the fast path refused them)") from fast_path_error
 
 
 def decode_block(cid: CID, data: bytes) -> Any:

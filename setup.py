@@ -1,0 +1,9 @@
+"""Build step for the optional C accelerator of the strict DAG-CBOR decoder (metadata lives in pyproject.toml).
+
+``optional=True``: without a working C compiler the install still succeeds and ``dmg.core.codec`` falls back to its
+pure-Python path.
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("dmg.core._strict", ["dmg/core/_strict.c"], optional=True)])
