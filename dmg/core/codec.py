@@ -114,6 +114,8 @@ def _encode_map(value: dict[Any, Any], depth: int) -> dict[str, Any]:
         kind = type(item)
         if kind is str or kind in _ENCODED_AS_IS:
             result[key] = item
+        elif kind is int and _INT_MIN <= item <= _INT_MAX:
+            result[key] = item
         elif kind is dict:
             result[key] = _encode_map(item, depth + 1)
         elif kind is list:
@@ -131,6 +133,8 @@ def _encode_list(value: list[Any] | tuple[Any, ...], depth: int) -> list[Any]:
     for item in value:
         kind = type(item)
         if kind is str or kind in _ENCODED_AS_IS:
+            append(item)
+        elif kind is int and _INT_MIN <= item <= _INT_MAX:
             append(item)
         elif kind is dict:
             append(_encode_map(item, depth + 1))
