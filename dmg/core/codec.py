@@ -112,9 +112,7 @@ def _encode_map(value: dict[Any, Any], depth: int) -> dict[str, Any]:
     for key in ordered:
         item = value[key]
         kind = type(item)
-        if kind is str or kind in _ENCODED_AS_IS:
-            result[key] = item
-        elif kind is int and _INT_MIN <= item <= _INT_MAX:
+        if kind is str or kind in _ENCODED_AS_IS or (kind is int and _INT_MIN <= item <= _INT_MAX):
             result[key] = item
         elif kind is dict:
             result[key] = _encode_map(item, depth + 1)
@@ -132,9 +130,7 @@ def _encode_list(value: list[Any] | tuple[Any, ...], depth: int) -> list[Any]:
     append = result.append
     for item in value:
         kind = type(item)
-        if kind is str or kind in _ENCODED_AS_IS:
-            append(item)
-        elif kind is int and _INT_MIN <= item <= _INT_MAX:
+        if kind is str or kind in _ENCODED_AS_IS or (kind is int and _INT_MIN <= item <= _INT_MAX):
             append(item)
         elif kind is dict:
             append(_encode_map(item, depth + 1))
