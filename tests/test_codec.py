@@ -447,10 +447,9 @@ def _reference_verdict(data: bytes) -> tuple[bool, Any]:
         return False, None
 
 
-@settings(max_examples=300)
-@given(values, st.lists(st.tuples(st.sampled_from(["flip", "insert", "delete"]), st.integers(0), st.integers(0, 255))))
-def test_mutated_bytes_get_the_same_verdict_from_both_decoders(value: Any, edits: list[tuple[str, int, int]]) -> None:
-    data = bytearray(codec.encode(value))
+def mutated(encoded: bytes, edits: list[tuple[str, int, int]]) -> bytes:
+    """``encoded`` after each edit: ``flip`` replaces a byte, ``insert`` adds one, ``delete`` removes one."""
+    data = bytearray(encoded)
     for edit, where, byte in edits:
         at = where % (len(data) + 1)
         if edit == "insert":
@@ -460,8 +459,15 @@ def test_mutated_bytes_get_the_same_verdict_from_both_decoders(value: Any, edits
                 data[at] = byte
             else:
                 del data[at]
-    accepted, decoded = _verdict(bytes(data))
-    assert (accepted, decoded) == _reference_verdict(bytes(data))
+    return bytes(data)
+
+
+@settings(max_examples=300)
+@given(values, st.lists(st.tuples(st.sampled_from(["flip", "insert", "delete"]), st.integers(0), st.integers(0, 255))))
+def test_mutated_bytes_get_the_same_verdict_from_both_decoders(value: Any, edits: list[tuple[str, int, int]]) -> None:
+    data = mutated(codec.encode(value), edits)
+    accepted, decoded = _verdict(data)
+    assert (accepted, decoded) == _reference_verdict(data)
     if accepted:
         assert codec.encode(decoded) == bytes(data)
 
