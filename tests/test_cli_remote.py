@@ -14,6 +14,7 @@ from rich.console import Console
 
 from dmg.cli.main import cli
 from dmg.cli.transfer import PROGRESS_THRESHOLD, TransferBar
+from dmg.core.cid import write_varint
 from dmg.service.server import BackgroundServer
 from dmg.service.settings import Settings
 
@@ -31,24 +32,15 @@ def dmg_json(*args: str, env: dict[str, str] | None = None) -> object:
     return json.loads(dmg(*args, "--json", env=env).stdout)
 
 
-def _leb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def large_wasm(size: int) -> bytes:
     """A valid WebAssembly module of about ``size`` bytes: one memory and one active data segment filling it."""
     data = os.urandom(size)
     pages = size // 65536 + 1
-    memory = b"\x01\x00" + _leb128(pages)
-    segment = b"\x01\x00\x41\x00\x0b" + _leb128(size) + data  # one segment, memory 0, at i32.const 0
+    memory = b"\x01\x00" + write_varint(pages)
+    segment = b"\x01\x00\x41\x00\x0b" + write_varint(size) + data  # one segment, memory 0, at i32.const 0
 
     def section(number: int, payload: bytes) -> bytes:
-        return bytes([number]) + _leb128(len(payload)) + payload
+        return bytes([number]) + write_varint(len(payload)) + payload
 
     return b"\0asm\x01\x00\x00\x00" + section(5, memory) + section(11, segment)
 

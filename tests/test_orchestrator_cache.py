@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dmg.core.bundle import CHUNK_SIZE, Bundle, build_bundle
-from dmg.core.cid import CID, RAW
+from dmg.core.cid import CID, RAW, write_varint
 from dmg.core.errors import BundleError, StoreError
 from orchestrator.cache import BlockCache
 from tests.wasm_functions import function_wasm
@@ -19,17 +19,8 @@ def big() -> Bundle:
     """A real module padded past one chunk with a custom section, so it has several blocks."""
     wasm = function_wasm("echo")
     padding = b"\0" * (CHUNK_SIZE + 10)
-    section = b"\x00" + _leb(len(padding) + 4) + b"\x03pad" + padding
+    section = b"\x00" + write_varint(len(padding) + 4) + b"\x03pad" + padding
     return build_bundle(wasm + section, "wasi")
-
-
-def _leb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 def test_put_get_and_refuse_a_mismatch(tmp_path: Path) -> None:
