@@ -1,4 +1,4 @@
-"""Build step for the optional C accelerator of the strict DAG-CBOR decoder (metadata lives in pyproject.toml).
+"""Build step for the optional C accelerator of the strict DAG-CBOR codec (metadata lives in pyproject.toml).
 
 ``optional=True``: without a working C compiler the install still succeeds and ``dmg.core.codec`` falls back to its
 pure-Python path.
@@ -6,4 +6,4 @@ pure-Python path.
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("dmg.core._strict", ["dmg/core/_strict.c"], optional=True)])
+setup(ext_modules=[Extension("dmg.core._dagcbor", ["dmg/core/_dagcbor.c"], optional=True)])

@@ -200,9 +200,9 @@ def main() -> None:
     def total(implementation: str, kinds: Sequence[str] = KINDS, operations: Sequence[str] = OPERATIONS) -> float:
         return sum(per_item[kind, operation, implementation] for kind in kinds for operation in operations)
 
-    decode_path = "C validator + cbor2" if codec.ACCELERATED else "cbor2 + re-encode (pure Python)"
+    codec_path = "native (dmg.core._dagcbor)" if codec.ACCELERATED else "pure Python + cbor2"
     print(f"strict DAG-CBOR, {items} module records + {items} log entries, median of {runs} runs (items/s)")
-    print(f"decode path: {decode_path}")
+    print(f"codec path: {codec_path}")
     print(f"{'':24}{'ours':>10}{'floor':>10}{'peer':>10}{'ours/floor':>12}{'ours/peer':>11}")
     rows: dict[str, dict[str, float]] = {}
     groups = [((kind,), (operation,)) for kind in KINDS for operation in OPERATIONS]

@@ -1,16 +1,21 @@
-"""The C validator dmg.core._strict against the pure-Python reader: both must accept exactly the same bytes.
+"""The C codec dmg.core._dagcbor against the pure-Python path of dmg.core.codec.
 
-Skipped where the extension was not built. The reference is ``codec._Reader`` with its CID check switched off
-(the C side leaves the CID inside tag 42 to Python); the end-to-end checks compare ``codec.decode`` with
-``codec._diagnose`` and so include the CID check.
+Skipped where the extension was not built. The decoder must accept exactly the bytes the pure-Python strict reader
+(``codec._diagnose``) accepts and build the same value, with the same types and the same key order. The encoder must
+write exactly the bytes of the pure-Python encoder (``codec._encode_pure``), and refuse with ``ValueError``, handing
+over to that path, whatever it does not take in exact form, so that ``codec.encode`` gives the same bytes or the same
+:class:`EncodeError` either way.
 """
 
 from __future__ import annotations
 
+import enum
+import math
 import os
 import struct
 import subprocess
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,62 +25,87 @@ from hypothesis import strategies as st
 
 from dmg.core import codec
 from dmg.core.cid import CID, RAW
-from dmg.core.errors import DecodeError
+from dmg.core.errors import CIDError, DecodeError, EncodeError
 from tests import test_codec
 
-_strict = pytest.importorskip("dmg.core._strict", reason="the C extension dmg.core._strict was not built")
+_dagcbor = pytest.importorskip("dmg.core._dagcbor", reason="the C extension dmg.core._dagcbor was not built")
 
 A_CID_ITEM = test_codec.A_CID_ITEM
 DEPTH = codec.MAX_DEPTH
 
 
-class _ReaderWithoutCIDCheck(codec._Reader):
-    """The strict reader, except that tag 42 may hold any byte string starting with 0x00 (as in the C validator)."""
+def shape(value: Any) -> Any:
+    """``value`` in a form whose equality also compares types, float bits and map key order."""
+    if type(value) is float:
+        return "float", value.hex()
+    if type(value) is list:
+        return "list", [shape(item) for item in value]
+    if type(value) is dict:
+        return "dict", [(key, shape(item)) for key, item in value.items()]
+    return type(value).__name__, value
 
-    def tag(self, number: int, start: int) -> Any:
-        try:
-            return super().tag(number, start)
-        except DecodeError as exc:
-            if "invalid CID" not in str(exc):
-                raise
-            return None  # the reader has already moved past the byte string
 
-
-def reference_accepts(data: bytes) -> bool:
-    if not data:
-        return False
-    reader = _ReaderWithoutCIDCheck(data)
+def native_verdict(data: bytes) -> tuple[bool, Any]:
     try:
-        reader.item(1)
-    except DecodeError:
-        return False
-    return reader.pos == len(data)
-
-
-def native_accepts(data: bytes) -> bool:
-    try:
-        assert _strict.validate(data) is None
+        value = _dagcbor.decode(data, CID)
     except ValueError as exc:
         message, offset = exc.args
         assert isinstance(message, str) and message
         assert 0 <= offset <= len(data)
-        return False
-    return True
+        return False, None
+    except CIDError:
+        return False, None
+    return True, shape(value)
+
+
+def reference_verdict(data: bytes) -> tuple[bool, Any]:
+    try:
+        return True, shape(codec._diagnose(data))
+    except DecodeError:
+        return False, None
+
+
+def native_accepts(data: bytes) -> bool:
+    return native_verdict(data)[0]
 
 
 def decode_verdict(decode: Callable[[bytes], Any], data: bytes) -> tuple[bool, Any, str]:
     try:
-        return True, decode(data), ""
+        return True, shape(decode(data)), ""
     except DecodeError as exc:
         return False, None, str(exc)
 
 
 def assert_same_verdict(data: bytes) -> None:
-    assert native_accepts(data) == reference_accepts(data), data.hex()
+    assert native_verdict(data) == reference_verdict(data), data.hex()
     accepted, value, message = decode_verdict(codec.decode, data)
     assert (accepted, value, message) == decode_verdict(codec._diagnose, data), data.hex()
     if accepted:
-        assert codec.encode(value) == data
+        assert codec.encode(codec.decode(data)) == data
+
+
+def pure_verdict(value: Any) -> tuple[bool, bytes | str]:
+    try:
+        return True, codec._encode_pure(value)
+    except EncodeError as exc:
+        return False, str(exc)
+
+
+def assert_same_encoding(value: Any) -> None:
+    """The native encoder writes the pure path's bytes, or refuses; codec.encode then agrees with the pure path."""
+    expected = pure_verdict(value)
+    try:
+        native = _dagcbor.encode(value, CID)
+    except ValueError as exc:
+        message, offset = exc.args
+        assert isinstance(message, str) and message and offset is None
+    else:
+        assert (True, native) == expected, repr(value)
+    try:
+        ours: tuple[bool, bytes | str] = True, codec.encode(value)
+    except EncodeError as exc:
+        ours = False, str(exc)
+    assert ours == expected, repr(value)
 
 
 # --- the cases test_codec already has -----------------------------------------------------------------------
@@ -230,7 +260,7 @@ def test_dmg_pure_python_selects_the_pure_path(turned_off: bool) -> None:
     script = (
         "from dmg.core import codec\n"
         "from dmg.core.errors import DecodeError\n"
-        "print(codec.ACCELERATED, codec._VALIDATOR is None)\n"
+        "print(codec.ACCELERATED, codec._NATIVE is None)\n"
         "assert codec.decode(codec.encode({'a': [1, 2.5]})) == {'a': [1, 2.5]}\n"
         "try:\n"
         "    codec.decode(bytes.fromhex('831900ff0102'))\n"
@@ -244,14 +274,18 @@ def test_dmg_pure_python_selects_the_pure_path(turned_off: bool) -> None:
     ]
 
 
-def test_validate_reports_the_rule_and_offset() -> None:
+def test_decode_reports_the_rule_and_offset() -> None:
     with pytest.raises(ValueError) as caught:
-        _strict.validate(bytes.fromhex("83010219 00ff".replace(" ", "")))
+        _dagcbor.decode(bytes.fromhex("83010219 00ff".replace(" ", "")), CID)
     assert caught.value.args == ("integer, length or tag is not in its shortest form (non-minimal)", 3)
-    assert _strict.validate(bytearray(b"\x01")) is None
-    assert _strict.validate(memoryview(b"\x82\x01\x02")) is None
+    assert _dagcbor.decode(bytearray(b"\x01"), CID) == 1
+    assert _dagcbor.decode(memoryview(b"\x82\x01\x02"), CID) == [1, 2]
     with pytest.raises(TypeError):
-        _strict.validate("01")
+        _dagcbor.decode("01", CID)
+    with pytest.raises(TypeError):
+        _dagcbor.decode(b"\x01")
+    with pytest.raises(TypeError):
+        _dagcbor.encode(1)
 
 
 @pytest.mark.parametrize("fixture", test_codec.POSITIVE, ids=[path.name for path in test_codec.POSITIVE])
@@ -294,10 +328,10 @@ def test_huge_claimed_lengths_are_refused_without_allocating() -> None:
         for argument in (2**32, 2**63, 2**64 - 1):
             data = bytes([major << 5 | 27]) + argument.to_bytes(8, "big") + b"\x00" * 16
             with pytest.raises(ValueError, match="unexpected end of data"):
-                _strict.validate(data)
+                _dagcbor.decode(data, CID)
             assert_same_verdict(data)
     with pytest.raises(ValueError, match="unexpected end of data"):
-        _strict.validate(b"\xd8\x2a\x5b" + b"\xff" * 8 + b"\x00")
+        _dagcbor.decode(b"\xd8\x2a\x5b" + b"\xff" * 8 + b"\x00", CID)
 
 
 def test_utf8_of_one_and_two_bytes_matches_python() -> None:
@@ -378,8 +412,145 @@ def test_random_item_bytes(chosen: list[int]) -> None:
 
 def test_a_cid_link_with_a_bad_cid_gets_the_readers_message() -> None:
     bad_cid = b"\xd8\x2a\x45\x00\x02\x55\x12\x00"
-    assert native_accepts(bad_cid)  # the C side leaves the CID to Python
+    with pytest.raises(CIDError, match="unsupported CID version 2"):
+        _dagcbor.decode(bad_cid, CID)  # the binary CID is left to the CID class
     with pytest.raises(DecodeError, match="invalid CID: unsupported CID version 2 at byte 2"):
         codec.decode(bad_cid)
     good = codec.encode([CID.of(b"x", RAW)])
     assert codec.decode(good) == [CID.of(b"x", RAW)]
+
+
+# --- the encoder --------------------------------------------------------------------------------------------
+
+
+class Colour(enum.IntEnum):
+    RED = 1
+
+
+class Label(str):
+    pass
+
+
+class Table(dict):  # type: ignore[type-arg]
+    pass
+
+
+INT_EDGES = [0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 2**64 - 1]
+
+
+@pytest.mark.parametrize("number", [*INT_EDGES, *(-1 - n for n in INT_EDGES)])
+def test_integers_at_every_width_edge(number: int) -> None:
+    assert_same_encoding(number)
+    assert_same_encoding({"n": [number]})
+
+
+@pytest.mark.parametrize("value", [0.0, -0.0, 1.5, -2.0, 1e300, 5e-324, 0.1, 2.0**64])
+def test_floats_are_written_as_64_bit(value: float) -> None:
+    assert _dagcbor.encode(value, CID) == b"\xfb" + struct.pack(">d", value)
+    assert_same_encoding(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        2**64,
+        -(2**64) - 1,
+        10**40,
+        math.nan,
+        math.inf,
+        -math.inf,
+        "lone \ud800 surrogate",
+        {"\udfff": 1},
+        {1: "not a str key"},
+        {None: 1},
+        {b"bytes": 1},
+        {1, 2},
+        object(),
+        [1, [2, {"deep": [complex(1, 2)]}]],
+        {"a": {"b": frozenset()}},
+    ],
+    ids=repr,
+)
+def test_values_outside_the_data_model_get_the_pure_paths_error(value: Any) -> None:
+    with pytest.raises(ValueError):
+        _dagcbor.encode(value, CID)
+    assert not pure_verdict(value)[0]
+    assert_same_encoding(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Colour.RED,
+        Label("text"),
+        Table(b=1, a=2),
+        OrderedDict([("zz", 1), ("a", 2)]),
+        bytearray(b"\x00\x01"),
+        memoryview(b"view"),
+        {"nested": [Label("x"), (Colour.RED, bytearray(b"y"))]},
+        {Label("key"): 1, "a": 2},
+    ],
+    ids=repr,
+)
+def test_subclasses_and_buffers_are_handed_to_the_pure_path(value: Any) -> None:
+    with pytest.raises(ValueError):
+        _dagcbor.encode(value, CID)
+    assert_same_encoding(value)
+    assert codec.encode(value) == codec._encode_pure(value)
+
+
+def test_tuples_are_written_as_arrays() -> None:
+    assert _dagcbor.encode((1, ("a", [2.5])), CID) == codec._encode_pure([1, ["a", [2.5]]])
+
+
+def test_map_keys_are_sorted_by_length_then_utf8_bytes() -> None:
+    keys = ["b", "a", "aa", "é", "z", "", "ab", "\U0001f600", "ba", "e", "\x7f", "ÿ", "zzz"]
+    assert_same_encoding(dict.fromkeys(keys, 0))
+    many = {f"key{n * 7919 % 1000}": n for n in range(200)}  # larger than the small-map insertion sort
+    many.update({"é" * n: n for n in range(1, 40)})
+    assert_same_encoding(many)
+    assert list(codec.decode(_dagcbor.encode(many, CID))) == sorted(many, key=lambda key: (len(key.encode()), key))
+
+
+def test_nesting_limit_with_containers_and_cids() -> None:
+    for depth in (DEPTH - 1, DEPTH, DEPTH + 1):
+        for innermost in (0, [], {}, test_codec.A_CID):
+            value: Any = innermost
+            for level in range(depth):
+                value = [value] if level % 2 else {"a": value}
+            assert_same_encoding(value)
+    deep: list[Any] = []
+    deep.append(deep)
+    with pytest.raises(ValueError, match="nesting deeper"):
+        _dagcbor.encode(deep, CID)
+    with pytest.raises(EncodeError, match="nesting deeper"):
+        codec.encode(deep)
+
+
+def test_large_values_grow_the_output() -> None:
+    big = {"blob": bytes(range(256)) * 4096, "text": "é" * 100_000, "list": list(range(70_000))}
+    assert _dagcbor.encode(big, CID) == codec._encode_pure(big)
+    assert codec.decode(codec.encode(big)) == big
+
+
+def test_no_references_are_leaked_or_lost() -> None:
+    key, text, cid = "some-key-" + "x" * 30, "some text " * 5, CID.of(b"leak", RAW)
+    value = {key: [text, cid, {"k": text}], "bad": [text, math.nan]}
+    good = {key: [text, cid]}
+    data = codec.encode(good)
+    before = [sys.getrefcount(item) for item in (key, text, cid, CID)]
+    for _ in range(1000):
+        _dagcbor.encode(good, CID)
+        with pytest.raises(ValueError):
+            _dagcbor.encode(value, CID)
+        _dagcbor.decode(data, CID)
+        with pytest.raises(ValueError):
+            _dagcbor.decode(data[:-1], CID)
+    assert [sys.getrefcount(item) for item in (key, text, cid, CID)] == before
+
+
+@settings(max_examples=300)
+@given(test_codec.values)
+def test_any_value_encodes_as_the_pure_path_does(value: Any) -> None:
+    assert_same_encoding(value)
+    assert codec.decode(_dagcbor.encode(value, CID)) == value

@@ -12,22 +12,23 @@ accepts exactly those bytes and nothing else: any other input raises a :class:`D
 names the broken rule and the byte offset. Nesting is limited to 256 levels (arrays, maps and CID tags each
 count as one), on both sides.
 
-How: cbor2's compiled codec does the byte work. Encoding walks the value once in Python, checking every
-item against the data model and rebuilding each map in DAG-CBOR key order (computed once per distinct key
-tuple and cached, since records repeat their key sets), then hands the result to ``cbor2.dumps``, which
-writes shortest-form heads, definite lengths and 64-bit floats by itself.
+How: where the optional C extension ``dmg.core._dagcbor`` was built (``pip install -e .`` compiles it when a C
+compiler is there) and the environment variable ``DMG_PURE_PYTHON`` is not set to a non-empty value, it does both
+directions in one pass each: its encoder walks the value, sorts each map's keys and writes the bytes; its decoder
+checks every rule while it builds the value (the CID inside tag 42 is parsed by :class:`CID`). ``ACCELERATED`` says
+whether it is in use.
 
-Decoding has two fast paths that accept exactly the same bytes. Where the optional C extension
-``dmg.core._strict`` was built (``pip install -e .`` compiles it when a C compiler is there) and the environment
-variable ``DMG_PURE_PYTHON`` is not set to a non-empty value, its ``validate`` checks every rule in one pass over
-the bytes without building objects (all but the CID inside tag 42, which :class:`CID` parses), and then
-``cbor2.loads`` builds the value. Otherwise decoding is the definition of strictness made executable:
-``cbor2.loads`` parses (indefinite lengths and duplicate keys disabled, every tag but 42 refused), and the
-bytes are accepted only if encoding the result gives them back exactly. That single comparison covers key
-order, shortest forms, float width, NaN, undefined, simple values and trailing bytes. ``ACCELERATED`` says
-which path is in use. Either fast path only decides; when it refuses, the pure-Python :class:`_Reader`, an
-independent strict decoder, walks the bytes to say which rule broke and where, so error messages do not depend
-on the path.
+The pure-Python path is always there, and the native one defers to it for anything it refuses. Encoding walks the
+value once in Python, checking every item against the data model and rebuilding each map in DAG-CBOR key order
+(computed once per distinct key tuple and cached, since records repeat their key sets), then hands the result to
+``cbor2.dumps``, which writes shortest-form heads, definite lengths and 64-bit floats by itself; it also converts
+what the native encoder takes only in its exact form (subclasses, ``bytearray``, ``memoryview``) and names the error
+for anything outside the data model. Decoding is the definition of strictness made executable: ``cbor2.loads``
+parses (indefinite lengths and duplicate keys disabled, every tag but 42 refused), and the bytes are accepted only
+if encoding the result gives them back exactly. That single comparison covers key order, shortest forms, float
+width, NaN, undefined, simple values and trailing bytes. Either decoder only decides; when it refuses, the
+pure-Python :class:`_Reader`, an independent strict decoder, walks the bytes to say which rule broke and where, so
+error messages do not depend on the path.
 
 This module knows nothing about records, signatures or storage.
 """
@@ -52,6 +53,24 @@ MAX_DEPTH: Final = 256
 _INT_MIN: Final = -(2**64)
 _INT_MAX: Final = 2**64 - 1
 _NoneType: Final = type(None)
+
+# --- the native accelerator ---------------------------------------------------------------------------------
+
+
+def _load_native() -> ModuleType | None:
+    """The C codec, or None where it was not built or ``DMG_PURE_PYTHON`` asks for the pure-Python path."""
+    if os.environ.get("DMG_PURE_PYTHON"):
+        return None
+    try:
+        from dmg.core import _dagcbor
+    except ImportError:
+        return None
+    return _dagcbor
+
+
+_NATIVE: Final = _load_native()
+ACCELERATED: Final = _NATIVE is not None
+
 
 # --- map key order ------------------------------------------------------------------------------------------
 
@@ -179,12 +198,22 @@ def _encode_cid(encoder: cbor2.CBOREncoder, value: CID) -> None:
     encoder.encode_semantic(CID_TAG, b"\x00" + value.bytes)
 
 
-def encode(value: Any) -> bytes:
-    """Encode ``value`` as strict DAG-CBOR; raise :class:`EncodeError` for anything outside the data model."""
+def _encode_pure(value: Any) -> bytes:
+    """The pure-Python encoder: the data-model walk above, then cbor2 writes the bytes."""
     try:
         return cbor2.dumps(_canonical(value), default=_encode_cid)
     except UnicodeEncodeError as exc:
         raise EncodeError(f"text is not valid Unicode (it holds a lone surrogate): {exc}") from exc
+
+
+def encode(value: Any) -> bytes:
+    """Encode ``value`` as strict DAG-CBOR; raise :class:`EncodeError` for anything outside the data model."""
+    if _NATIVE is not None:
+        try:
+            return _NATIVE.encode(value, CID)
+        except ValueError:
+            pass  # the pure path converts what the native encoder takes only in its exact form, or names the error
+    return _encode_pure(value)
 
 
 def encode_block(value: Any) -> tuple[CID, bytes]:
@@ -220,21 +249,6 @@ _CBOR2_BUILTIN_TAGS: Final = (0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 38, 
 _REFUSE_BUILTIN_TAGS: Final = dict.fromkeys(_CBOR2_BUILTIN_TAGS, _refuse_tag)
 
 
-def _load_validator() -> ModuleType | None:
-    """The C validator, or None where it was not built or ``DMG_PURE_PYTHON`` asks for the pure-Python path."""
-    if os.environ.get("DMG_PURE_PYTHON"):
-        return None
-    try:
-        from dmg.core import _strict
-    except ImportError:
-        return None
-    return _strict
-
-
-_VALIDATOR: Final = _load_validator()
-ACCELERATED: Final = _VALIDATOR is not None
-
-
 def _loads(data: bytes) -> Any:
     return cbor2.loads(
         data,
@@ -253,12 +267,11 @@ def decode(data: bytes) -> Any:
             raise DecodeError(f"expected bytes, got {type(data).__name__}")
         data = bytes(data)
     try:
-        if _VALIDATOR is not None:
-            _VALIDATOR.validate(data)
-            return _loads(data)
+        if _NATIVE is not None:
+            return _NATIVE.decode(data, CID)
         value = _loads(data)
         # The definition of strict: the bytes are exactly what encode() makes of the value they hold.
-        if cbor2.dumps(_canonical(value), default=_encode_cid) == data:
+        if _encode_pure(value) == data:
             return value
         fast_path_error = None
     except Exception as exc:  # any refusal by the fast path is explained (or overruled) by the strict reader
