@@ -218,15 +218,17 @@ class TransparencyLog:
         if size != self._frontier.size:
             self._frontier = Frontier(size, await self.store.tree_hashes(Frontier.node_ids(size)))
 
-    async def append(self, commit: Commit, leaves: list[bytes]) -> None:
-        """Add ``leaves`` (the envelope blocks of ``commit.entries``) to the tree and store ``commit`` atomically."""
+    async def append(self, commit: Commit, leaves: list[bytes]) -> int:
+        """Add ``leaves`` (the envelope blocks of ``commit.entries``) to the tree and store ``commit`` atomically;
+        return how many of its blocks were new to the store."""
         async with self._lock:
             await self._sync()
             frontier = self._frontier.copy()
             commit.tree_size = frontier.size
             commit.tree_nodes = [node for data in leaves for node in frontier.append(leaf_hash(data))]
-            await self.store.commit(commit)
+            blocks_added = await self.store.commit(commit)
             self._frontier = frontier
+            return blocks_added
 
     async def checkpoint(self) -> SignedCheckpoint:
         """The signed checkpoint of the committed tree, signed again when the tree grew or it got stale."""
@@ -342,6 +344,17 @@ class Admission:
 # --- verification -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _CheckedEntry:
+    """A log entry whose block, signatures and payload are valid on their own; whether it may extend its log
+    depends on the state of the logs, which is judged next."""
+
+    cid: CID
+    data: bytes
+    entry: NamespaceEntry | DXNEntry
+    signers: frozenset[PublicKey]
+
+
 class _Batch:
     """Validates a sequence of submissions against the store plus everything earlier in the same batch."""
 
@@ -358,17 +371,24 @@ class _Batch:
         self.namespaces: dict[str, NamespaceState] = {}
         self.dxn_logs: dict[str, DXNLogState] = {}
 
-    async def namespace(self, name: str) -> NamespaceState:
-        if name not in self.namespaces:
-            loaded = NamespaceState(name) if self.clock is None else await self.store.load_namespace(name)
-            self.namespaces[name] = loaded
-        return self.namespaces[name]
-
-    async def dxn_log(self, dxn: DXN) -> DXNLogState:
-        key = str(dxn)
-        if key not in self.dxn_logs:
-            self.dxn_logs[key] = DXNLogState(dxn) if self.clock is None else await self.store.load_dxn_log(dxn)
-        return self.dxn_logs[key]
+    async def _load_logs(self, checked: list[_CheckedEntry]) -> None:
+        """Load the state of every log ``checked`` extends or is governed by that the batch has not loaded yet, in one
+        store read per kind of log rather than one per log."""
+        namespaces = {item.entry.namespace for item in checked} - self.namespaces.keys()
+        dxns: dict[str, DXN] = {}
+        for item in checked:
+            entry = item.entry
+            if isinstance(entry, DXNEntry) and entry.log_name not in self.dxn_logs:
+                assert entry.dxn is not None
+                dxns[entry.log_name] = entry.dxn
+        if self.clock is None:
+            self.namespaces.update((name, NamespaceState(name)) for name in namespaces)
+            self.dxn_logs.update((name, DXNLogState(dxn)) for name, dxn in dxns.items())
+            return
+        if namespaces:
+            self.namespaces.update(await self.store.load_namespaces(namespaces))
+        if dxns:
+            self.dxn_logs.update(await self.store.load_dxn_logs(dxns.values()))
 
     async def block(self, cid: CID, available: Mapping[CID, bytes]) -> bytes:
         data = available.get(cid)
@@ -390,8 +410,9 @@ class _Batch:
         if self.clock is not None and entry_time > self.clock() + MAX_CLOCK_SKEW_MS:
             raise LogError(f"entry time {entry_time} is more than 5 minutes ahead of the registry's clock")
 
-    async def apply_entry(self, cid: CID, data: bytes, available: Mapping[CID, bytes]) -> NamespaceEntry | DXNEntry:
-        """Verify and apply one log entry; a release also pulls in and checks its record and bundle."""
+    @staticmethod
+    def check_entry(cid: CID, data: bytes) -> _CheckedEntry:
+        """Check what one log entry block says on its own: its hash, every signature, the payload's shape."""
         if cid.codec != DAG_CBOR:
             raise RecordError(f"log entry {cid} must be a dag-cbor block")
         if len(data) > MAX_ENTRY_SIZE:
@@ -402,21 +423,49 @@ class _Batch:
         cid.verify(data)
         envelope = Envelope.decode(data)
         signers = envelope.verify()
-        entry = parse_entry(envelope.payload)
+        return _CheckedEntry(cid, data, parse_entry(envelope.payload), signers)
+
+    async def apply_entries(
+        self, roots: Iterable[tuple[CID, bytes]], available: Mapping[CID, bytes]
+    ) -> list[NamespaceEntry | DXNEntry]:
+        """Verify and apply log entries in order; the first that fails raises, as if each were applied in turn.
+
+        Every entry is checked on its own first, so that the states of all the logs they touch are loaded together.
+        """
+        checked: list[_CheckedEntry] = []
+        failure: DmgError | None = None
+        for cid, data in roots:
+            try:
+                checked.append(self.check_entry(cid, data))
+            except DmgError as exc:
+                # Entries before this one may fail first, on the state of their logs: raise this once they passed.
+                failure = exc
+                break
+        await self._load_logs(checked)
+        entries = [await self._apply(item, available) for item in checked]
+        if failure is not None:
+            raise failure
+        return entries
+
+    async def apply_entry(self, cid: CID, data: bytes, available: Mapping[CID, bytes]) -> NamespaceEntry | DXNEntry:
+        """Verify and apply one log entry; a release also pulls in and checks its record and bundle."""
+        return (await self.apply_entries([(cid, data)], available))[0]
+
+    async def _apply(self, checked: _CheckedEntry, available: Mapping[CID, bytes]) -> NamespaceEntry | DXNEntry:
+        cid, data, entry, signers = checked.cid, checked.data, checked.entry, checked.signers
         self._check_time(entry.time)
         if self.admission is not None:
             self.admission.check(entry, signers)
         if isinstance(entry, NamespaceEntry):
-            state = (await self.namespace(entry.namespace)).apply(cid, entry, signers)
+            state = self.namespaces[entry.namespace].apply(cid, entry, signers)
             self.namespaces[entry.namespace] = self.commit.namespaces[entry.namespace] = state
             kind = "namespace"
         else:
-            assert entry.dxn is not None
-            namespace = await self.namespace(entry.dxn.authority)
-            log = (await self.dxn_log(entry.dxn)).apply(cid, entry, signers, namespace)
+            namespace = self.namespaces[entry.namespace]
+            log = self.dxn_logs[entry.log_name].apply(cid, entry, signers, namespace)
             if isinstance(entry, Release):
                 await self._check_release(cid, entry, signers, namespace, available)
-            self.dxn_logs[str(entry.dxn)] = self.commit.dxn_logs[str(entry.dxn)] = log
+            self.dxn_logs[entry.log_name] = self.commit.dxn_logs[entry.log_name] = log
             kind = "dxn"
         self._keep(cid, data)
         self.commit.entries.append((cid, entry.log_name, kind, entry.seq, entry.time))
@@ -534,12 +583,13 @@ class Registry:
 
     async def _run(
         self, roots: Iterable[tuple[CID, bytes]], available: Mapping[CID, bytes]
-    ) -> list[NamespaceEntry | DXNEntry]:
+    ) -> tuple[list[NamespaceEntry | DXNEntry], int]:
+        """Apply the entries ``roots`` as one batch; return them and how many blocks were new to the store."""
         async with self._write_lock:
             batch = _Batch(self.store, self.clock, self.admission)
-            entries = [await batch.apply_entry(cid, data, available) for cid, data in roots]
-            await self.log.append(batch.commit, batch.leaves)
-            return entries
+            entries = await batch.apply_entries(roots, available)
+            blocks_added = await self.log.append(batch.commit, batch.leaves)
+            return entries, blocks_added
 
     async def submit_entry(self, envelope_bytes: bytes) -> CID:
         """Append one namespace or DXN entry (claim, grant, revoke, yank, unyank) given as an envelope block."""
@@ -557,7 +607,7 @@ class Registry:
             raise NotFoundError(f"the root block {root} is missing from the submission")
         if Envelope.decode(data).payload.get("type") != Release.TYPE:
             raise RecordError("publish needs a release entry as its root")
-        entry = (await self._run([(root, data)], blocks))[0]
+        entry = (await self._run([(root, data)], blocks))[0][0]
         assert isinstance(entry, Release)
         assert entry.dxn is not None and entry.version is not None and entry.record is not None
         return PublishResult(entry.dxn, entry.version, entry.record, root)
@@ -570,10 +620,8 @@ class Registry:
         for cid, _ in fresh:
             if cid not in car.blocks:
                 raise NotFoundError(f"root {cid} has no block in the CAR")
-        before = await self.store.stats()
-        await self._run(fresh, car.blocks)
-        after = await self.store.stats()
-        return ImportResult(len(fresh), len(car.roots) - len(fresh), after.blocks - before.blocks)
+        _, blocks_added = await self._run(fresh, car.blocks)
+        return ImportResult(len(fresh), len(car.roots) - len(fresh), blocks_added)
 
     # --- reads ------------------------------------------------------------------------------------------------
 

@@ -11,9 +11,10 @@ import pytest
 
 from dmg.core import codec
 from dmg.core.bundle import Bundle, BundleIndex, build_bundle
+from dmg.core.car import read_car, write_car
 from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
-from dmg.core.envelope import Envelope
+from dmg.core.envelope import Envelope, Signature
 from dmg.core.errors import (
     BundleError,
     CIDError,
@@ -26,9 +27,10 @@ from dmg.core.errors import (
     UnauthorizedError,
 )
 from dmg.core.keys import SigningKey
+from dmg.core.namelog import LogHead
 from dmg.core.records import Release
 from dmg.core.semver import Range, Version
-from dmg.publisher import grant, release_bundle, revoke, yank
+from dmg.publisher import claim, grant, release_bundle, revoke, yank
 from dmg.registry import Registry, now_ms
 from dmg.store.sqlite import DATABASE_NAME
 from tests.conftest import claim_namespace, module_record, prepare, publish
@@ -221,6 +223,41 @@ async def test_export_import_round_trip(tmp_path: Path, key: SigningKey, bundle:
         again = await target.import_car(car)
         assert again.entries_added == 0 and again.entries_known == 3
         assert (await target.fsck()).ok
+
+
+async def test_import_counts_only_the_blocks_it_added(tmp_path: Path, key: SigningKey, bundle: Bundle) -> None:
+    async with await Registry.open(tmp_path / "a") as source, await Registry.open(tmp_path / "b") as target:
+        await claim_namespace(source, "com.example", key)
+        await publish(source, key, X, "1.0.0", bundle)
+        first = await source.export([DXN.parse(X)])
+        assert (await target.import_car(first)).blocks_added == len(read_car(first).blocks)
+        await publish(source, key, X, "1.1.0", bundle)
+        result = await target.import_car(await source.export([DXN.parse(X)]))
+        assert (result.entries_added, result.entries_known, result.blocks_added) == (1, 2, 2)
+
+
+def forged(envelope: Envelope, key: SigningKey) -> tuple[CID, bytes]:
+    """``envelope``'s payload under a signature by ``key`` that does not verify."""
+    return Envelope(envelope.payload, [Signature(key.public_key, bytes(64))]).block()
+
+
+async def test_import_raises_for_the_first_failing_entry(
+    registry: Registry, key: SigningKey, other_key: SigningKey, bundle: Bundle
+) -> None:
+    """Entries are checked on their own before any log state is judged, yet the error is the first entry's."""
+    claimed = claim("com.example", [key], LogHead(), now_ms())
+    stranger = release_bundle(module_record(X, "1.0.0", bundle), bundle, other_key, LogHead(), now_ms())
+    release = release_bundle(module_record(X, "1.0.0", bundle), bundle, key, LogHead(), now_ms())
+    bad = forged(claim("com.other", [key], LogHead(), now_ms()), key)
+    blocks = {**stranger.blocks(), **release.blocks(), claimed.cid: claimed.block()[1], bad[0]: bad[1]}
+    before = snapshot(registry)
+    with pytest.raises(UnauthorizedError):
+        await registry.import_car(write_car([claimed.cid, stranger.root, bad[0]], blocks.items()))
+    with pytest.raises(SignatureError):
+        await registry.import_car(write_car([claimed.cid, bad[0], release.root], blocks.items()))
+    assert snapshot(registry) == before
+    await registry.import_car(write_car([claimed.cid, release.root], blocks.items()))
+    assert str((await registry.resolve(DXN.parse(X))).version) == "1.0.0"
 
 
 async def test_import_of_a_tampered_car_stores_nothing(tmp_path: Path, key: SigningKey, bundle: Bundle) -> None:

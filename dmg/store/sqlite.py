@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final, TypeVar
@@ -102,7 +102,16 @@ _SEARCH_WEIGHTS: Final = "10.0, 2.0, 4.0"
 _NODES_PER_QUERY: Final = 400
 """Tree nodes looked up per statement (two parameters each, well under SQLite's parameter limit)."""
 
+_KEYS_PER_QUERY: Final = 500
+"""Keys (CIDs, log names) looked up per statement, well under SQLite's parameter limit."""
+
 PreparedT = TypeVar("PreparedT")
+KeyT = TypeVar("KeyT")
+
+
+def _chunks(keys: list[KeyT]) -> Iterator[list[KeyT]]:
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        yield keys[start : start + _KEYS_PER_QUERY]
 
 
 async def open_database(
@@ -236,12 +245,10 @@ class SQLiteStore:
     async def has_blocks(self, cids: Iterable[CID]) -> set[CID]:
         wanted = {cid.bytes: cid for cid in cids}
         found: set[CID] = set()
-        keys = list(wanted)
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        for chunk in _chunks(list(wanted)):
             marks = ",".join("?" * len(chunk))
-            async with self._db.execute(f"SELECT cid FROM blocks WHERE cid IN ({marks})", chunk) as cursor:
-                found.update([wanted[bytes(row[0])] async for row in cursor])
+            rows = await self._db.execute_fetchall(f"SELECT cid FROM blocks WHERE cid IN ({marks})", chunk)
+            found.update(wanted[bytes(row[0])] for row in rows)
         return found
 
     async def iter_blocks(self) -> AsyncIterator[tuple[CID, bytes]]:
@@ -303,50 +310,72 @@ class SQLiteStore:
     # --- state ------------------------------------------------------------------------------------------------
 
     async def load_namespace(self, namespace: str) -> NamespaceState:
-        sql = "SELECT head, seq, time, threshold FROM namespaces WHERE namespace = ?"
-        async with self._db.execute(sql, (namespace,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return NamespaceState(namespace)
-        permissions: dict[PublicKey, frozenset[str]] = {}
-        revoked: set[PublicKey] = set()
-        sql = "SELECT key, permissions, revoked FROM namespace_keys WHERE namespace = ?"
-        async with self._db.execute(sql, (namespace,)) as cursor:
-            async for key, granted, is_revoked in cursor:
+        return (await self.load_namespaces([namespace]))[namespace]
+
+    async def load_namespaces(self, namespaces: Iterable[str]) -> dict[str, NamespaceState]:
+        names = list(dict.fromkeys(namespaces))
+        states = {name: NamespaceState(name) for name in names}
+        heads: dict[str, tuple[LogHead, int]] = {}
+        permissions: dict[str, dict[PublicKey, frozenset[str]]] = {}
+        revoked: dict[str, set[PublicKey]] = {}
+        for chunk in _chunks(names):
+            # One round trip per chunk: the heads with their keys joined on (a claimed namespace has at least one).
+            sql = (
+                "SELECT n.namespace, n.head, n.seq, n.time, n.threshold, k.key, k.permissions, k.revoked "
+                "FROM namespaces n LEFT JOIN namespace_keys k ON k.namespace = n.namespace "
+                f"WHERE n.namespace IN ({','.join('?' * len(chunk))})"
+            )
+            for name, head, seq, time, threshold, key, granted, is_revoked in await self._db.execute_fetchall(
+                sql, chunk
+            ):
+                if name not in heads:
+                    heads[name] = LogHead(CID(bytes(head)), int(seq), int(time)), int(threshold)
+                    permissions[name], revoked[name] = {}, set()
+                if key is None:
+                    continue
                 public = PublicKey(bytes(key))
                 if is_revoked:
-                    revoked.add(public)
+                    revoked[name].add(public)
                 else:
-                    permissions[public] = frozenset(json.loads(granted))
-        return NamespaceState(
-            namespace,
-            LogHead(CID(bytes(row[0])), int(row[1]), int(row[2])),
-            MappingProxyType(permissions),
-            frozenset(revoked),
-            int(row[3]),
-        )
+                    permissions[name][public] = frozenset(json.loads(granted))
+        for name, (head, threshold) in heads.items():
+            states[name] = NamespaceState(
+                name, head, MappingProxyType(permissions[name]), frozenset(revoked[name]), threshold
+            )
+        return states
 
     async def load_dxn_log(self, dxn: DXN) -> DXNLogState:
-        name = str(dxn)
-        async with self._db.execute("SELECT head, seq, time FROM dxn_logs WHERE dxn = ?", (name,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return DXNLogState(dxn)
-        released: dict[Version, CID] = {}
-        yanked: dict[Version, str] = {}
-        sql = "SELECT version, record, yanked, yank_reason FROM versions WHERE dxn = ?"
-        async with self._db.execute(sql, (name,)) as cursor:
-            async for version, record, is_yanked, reason in cursor:
+        return (await self.load_dxn_logs([dxn]))[str(dxn)]
+
+    async def load_dxn_logs(self, dxns: Iterable[DXN]) -> dict[str, DXNLogState]:
+        wanted = {str(dxn): dxn for dxn in dxns}
+        states = {name: DXNLogState(dxn) for name, dxn in wanted.items()}
+        heads: dict[str, LogHead] = {}
+        released: dict[str, dict[Version, CID]] = {}
+        yanked: dict[str, dict[Version, str]] = {}
+        for chunk in _chunks(list(wanted)):
+            sql = (
+                "SELECT l.dxn, l.head, l.seq, l.time, v.version, v.record, v.yanked, v.yank_reason "
+                "FROM dxn_logs l LEFT JOIN versions v ON v.dxn = l.dxn "
+                f"WHERE l.dxn IN ({','.join('?' * len(chunk))})"
+            )
+            for name, head, seq, time, version, record, is_yanked, reason in await self._db.execute_fetchall(
+                sql, chunk
+            ):
+                if name not in heads:
+                    heads[name] = LogHead(CID(bytes(head)), int(seq), int(time))
+                    released[name], yanked[name] = {}, {}
+                if version is None:
+                    continue
                 parsed = Version.parse(version)
-                released[parsed] = CID(bytes(record))
+                released[name][parsed] = CID(bytes(record))
                 if is_yanked:
-                    yanked[parsed] = reason
-        return DXNLogState(
-            dxn,
-            LogHead(CID(bytes(row[0])), int(row[1]), int(row[2])),
-            MappingProxyType(released),
-            MappingProxyType(yanked),
-        )
+                    yanked[name][parsed] = reason
+        for name, head in heads.items():
+            states[name] = DXNLogState(
+                wanted[name], head, MappingProxyType(released[name]), MappingProxyType(yanked[name])
+            )
+        return states
 
     @staticmethod
     def _version(row: tuple[object, ...]) -> VersionInfo:
@@ -466,13 +495,17 @@ class SQLiteStore:
             [(reason, name, str(version)) for name, log in logs for version, reason in log.yanked.items()],
         )
 
-    async def commit(self, commit: Commit) -> None:
+    async def commit(self, commit: Commit) -> int:
         db = self._db
         await db.execute("BEGIN IMMEDIATE")
         try:
             if commit.entries and await self.tree_size() != commit.tree_size:
                 raise ConflictError("another writer appended to the log first; retry")
-            await db.executemany("INSERT OR IGNORE INTO blocks VALUES (?, ?)", [(c.bytes, d) for c, d in commit.blocks])
+            inserted = await db.executemany(
+                "INSERT OR IGNORE INTO blocks VALUES (?, ?)", [(c.bytes, d) for c, d in commit.blocks]
+            )
+            # executemany sums the rows each statement changed, and an ignored insert changes none.
+            blocks_added = max(inserted.rowcount, 0)
             await db.executemany(
                 "INSERT INTO entries (position, cid, log, kind, seq, time) VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -493,6 +526,7 @@ class SQLiteStore:
             await db.execute("ROLLBACK")
             raise
         await db.execute("COMMIT")
+        return blocks_added
 
     async def stats(self) -> StoreStats:
         async def scalar(sql: str) -> int:
