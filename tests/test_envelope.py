@@ -65,6 +65,11 @@ def test_signature_swapped_to_another_key_fails() -> None:
         ({"payload": {}, "signatures": [{"key": b"\xed\x01" + bytes(32)}]}, SignatureError),
         ({"payload": {}, "signatures": [{"key": b"\xed\x01" + bytes(32), "sig": b"short"}]}, SignatureError),
         ({"payload": {}, "signatures": [{"key": b"nope", "sig": bytes(64)}]}, SignatureError),
+        ({"payload": {}, "signatures": [{"key": [0xED, 1], "sig": bytes(64)}]}, SignatureError),
+        (
+            {"payload": {}, "signatures": [{"key": bytearray(b"\xed\x01" + bytes(32)), "sig": bytes(64)}]},
+            SignatureError,
+        ),
     ],
 )
 def test_malformed_envelopes_are_refused(data: object, error: type[Exception]) -> None:

@@ -11,6 +11,7 @@ a payload means and which keys may sign it is decided by :mod:`dmg.core.records`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -44,7 +45,18 @@ class Signature:
         sig = data["sig"]
         if type(sig) is not bytes or len(sig) != 64:
             raise SignatureError("signature 'sig' must be 64 bytes")
-        return cls(PublicKey.from_multicodec(data["key"]), sig)
+        return cls(_public_key(data["key"]), sig)
+
+
+_cached_public_key = functools.lru_cache(maxsize=4096)(PublicKey.from_multicodec)
+
+
+def _public_key(data: Any) -> PublicKey:
+    """The key of a multicodec key field. Keys are immutable values and the same few sign every envelope of a
+    publisher, so each is built once (building one costs a fair part of checking a signature)."""
+    if type(data) is bytes:
+        return _cached_public_key(data)
+    return PublicKey.from_multicodec(data)
 
 
 _PAYLOAD_START: Final = 1 + len(codec.encode("payload"))
@@ -67,7 +79,7 @@ def _payload_slice(block: bytes, signatures: tuple[Signature, ...]) -> bytes:
 class Envelope:
     """A payload with one or more signatures; immutable once built."""
 
-    __slots__ = ("_block", "_payload_bytes", "payload", "signatures")
+    __slots__ = ("_block", "_data", "_payload_bytes", "_signers", "payload", "signatures")
 
     def __init__(self, payload: Mapping[str, Any], signatures: Iterable[Signature]) -> None:
         if not isinstance(payload, Mapping):
@@ -78,9 +90,11 @@ class Envelope:
             raise SignatureError("envelope has no signatures")
         if len(self.signatures) > MAX_SIGNATURES:
             raise SignatureError(f"envelope has more than {MAX_SIGNATURES} signatures")
-        if len({s.key for s in self.signatures}) != len(self.signatures):
+        self._signers = frozenset(s.key for s in self.signatures)
+        if len(self._signers) != len(self.signatures):
             raise SignatureError("envelope is signed twice by the same key")
         self._payload_bytes: bytes | None = None
+        self._data: bytes | None = None
         self._block: tuple[CID, bytes] | None = None
 
     @classmethod
@@ -104,7 +118,7 @@ class Envelope:
     def decode(cls, data: bytes) -> Envelope:
         """Parse an envelope block (strict DAG-CBOR); does not verify signatures."""
         envelope = cls.from_dict(codec.decode(data))
-        envelope._block = (CID.of(data, DAG_CBOR), data)
+        envelope._data = data
         envelope._payload_bytes = _payload_slice(data, envelope.signatures)
         return envelope
 
@@ -120,7 +134,9 @@ class Envelope:
     def block(self) -> tuple[CID, bytes]:
         """The ``(cid, bytes)`` of the envelope block."""
         if self._block is None:
-            self._block = codec.encode_block(self.to_dict())
+            # A decoded envelope hashes its block only when asked: verifying one does not need its CID.
+            data = self._data
+            self._block = codec.encode_block(self.to_dict()) if data is None else (CID.of(data, DAG_CBOR), data)
         return self._block
 
     @property
@@ -129,7 +145,7 @@ class Envelope:
 
     @property
     def signers(self) -> frozenset[PublicKey]:
-        return frozenset(s.key for s in self.signatures)
+        return self._signers
 
     def countersigned(self, key: SigningKey) -> Envelope:
         """This envelope with one more signature over the same payload (co-signers, m-of-n, operator admission)."""
