@@ -106,8 +106,27 @@ def test_entry_for_another_namespace_is_refused() -> None:
 
 
 def test_unclaimed_namespace_authorises_nobody() -> None:
+    assert not NamespaceState(NS).allows("release", frozenset({OWNER}))
     with pytest.raises(UnauthorizedError, match="not claimed"):
         NamespaceState(NS).require("release", frozenset({OWNER}), "a release")
+
+
+def test_allows_counts_distinct_signers_holding_the_permission() -> None:
+    state = claimed().apply(
+        cid(1),
+        NamespaceGrant(seq=1, prev=cid(0), time=11, namespace=NS, key=TEAM, permissions=frozenset({"release"})),
+        frozenset({OWNER}),
+    )
+    assert state.allows("release", frozenset({TEAM}))
+    assert not state.allows("grant", frozenset({TEAM, STRANGER}))
+    assert state.allows("release", frozenset({OWNER, TEAM, STRANGER}), needed=2)
+    assert not state.allows("grant", frozenset({OWNER, TEAM}), needed=2)
+    assert not state.allows("release", frozenset())
+
+
+def test_release_by_a_key_without_release_is_unauthorised() -> None:
+    with pytest.raises(UnauthorizedError, match=f"a release of {X}@{V1}"):
+        DXNLogState(X).apply(cid(10), release(0), frozenset({STRANGER}), claimed())
 
 
 def release(seq: int, version: Version = V1, prev: CID | None = None, time: int = 20) -> Release:

@@ -48,7 +48,7 @@ class LogHead:
     seq: int = -1
     time: int = 0
 
-    def check_next(self, log: str, entry_cid: CID, seq: int, prev: CID | None, time: int) -> LogHead:
+    def check_next(self, log: str | DXN, entry_cid: CID, seq: int, prev: CID | None, time: int) -> LogHead:
         if seq != self.seq + 1:
             raise LogError(f"log {log}: entry has seq {seq}, expected {self.seq + 1}")
         if prev != self.cid:
@@ -78,13 +78,18 @@ class NamespaceState:
     def holders(self, permission: str) -> frozenset[PublicKey]:
         return frozenset(key for key, granted in self.permissions.items() if permission in granted)
 
+    def allows(self, permission: str, signers: frozenset[PublicKey], needed: int = 1) -> bool:
+        """Whether at least ``needed`` distinct signers hold ``permission`` now (never in an unclaimed namespace)."""
+        permissions = self.permissions
+        return sum(1 for key in signers if permission in permissions.get(key, ())) >= needed
+
     def require(self, permission: str, signers: frozenset[PublicKey], what: str, needed: int = 1) -> None:
         """Raise :class:`UnauthorizedError` unless ``needed`` distinct signers hold ``permission`` now."""
         if not self.claimed:
             raise UnauthorizedError(f"namespace {self.namespace!r} is not claimed; claim it before {what}")
-        holding = signers & self.holders(permission)
-        if len(holding) >= needed:
+        if self.allows(permission, signers, needed):
             return
+        holding = signers & self.holders(permission)
         revoked = signers & self.revoked
         detail = f" (key {sorted(revoked)[0].did} was revoked)" if revoked else ""
         if needed == 1:
@@ -164,16 +169,19 @@ class DXNLogState:
         version = entry.version
         assert version is not None
         if isinstance(entry, Release):
-            namespace.require("release", signers, f"a release of {self.dxn}@{version}")
+            # The message names the entry, so it is built only when the check fails.
+            if not namespace.allows("release", signers):
+                namespace.require("release", signers, f"a release of {self.dxn}@{version}")
             if version in self.released:
                 raise ConflictError(f"{self.dxn}@{version} was already released; a version is released only once")
-            head = self.head.check_next(str(self.dxn), entry_cid, entry.seq, entry.prev, entry.time)
+            head = self.head.check_next(self.dxn, entry_cid, entry.seq, entry.prev, entry.time)
             assert entry.record is not None
-            return replace(self, head=head, released=MappingProxyType({**self.released, version: entry.record}))
+            released = MappingProxyType({**self.released, version: entry.record})
+            return DXNLogState(self.dxn, head, released, self.yanked)
         namespace.require("yank", signers, f"a {entry.TYPE} of {self.dxn}@{version}")
         if version not in self.released:
             raise ConflictError(f"{self.dxn}@{version} was never released")
-        head = self.head.check_next(str(self.dxn), entry_cid, entry.seq, entry.prev, entry.time)
+        head = self.head.check_next(self.dxn, entry_cid, entry.seq, entry.prev, entry.time)
         yanked = dict(self.yanked)
         if isinstance(entry, Yank):
             if version in yanked:
