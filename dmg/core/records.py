@@ -50,11 +50,20 @@ _HOST = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?\Z
 
 # --- field helpers ------------------------------------------------------------------------------------------
 
+_MISSING: Final = object()
+
+
+def _is_map(value: Any) -> bool:
+    # Decoded payloads hold plain dicts: the exact type test spares the slower ABC check in the common case.
+    return type(value) is dict or isinstance(value, Mapping)
+
 
 def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if key not in data:
+    value = data.get(key, _MISSING)
+    if type(value) is kind:
+        return value
+    if value is _MISSING:
         raise RecordError(f"{where}: missing field '{key}'")
-    value = data[key]
     # bool is a subclass of int, but a flag where a count belongs is a mistake worth naming.
     if not isinstance(value, kind) or (
         isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))
@@ -65,8 +74,11 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
 
 
 def _optional(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any) -> Any:
-    if key not in data:
+    value = data.get(key, _MISSING)
+    if value is _MISSING:
         return default
+    if type(value) is kind:
+        return value
     return _get(data, key, kind, where)
 
 
@@ -78,6 +90,8 @@ def _non_negative(data: Mapping[str, Any], key: str, where: str) -> int:
 
 
 def _unknown(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    if data.keys() <= known:
+        return {}
     return {key: value for key, value in data.items() if key not in known}
 
 
@@ -119,7 +133,7 @@ def _range(text: Any, where: str) -> Range:
 
 
 def _check_type(data: Any, expected: str | tuple[str, ...], where: str) -> None:
-    if not isinstance(data, Mapping):
+    if not _is_map(data):
         raise RecordError(f"{where} must be a map")
     allowed = (expected,) if isinstance(expected, str) else expected
     if data.get("type") not in allowed:
@@ -156,7 +170,7 @@ class FunctionSpec:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> FunctionSpec:
-        if not isinstance(data, Mapping):
+        if not _is_map(data):
             raise RecordError(f"{where} must be a map")
         name = _get(data, "name", str, where)
         if not _FUNCTION_NAME.match(name):
@@ -195,7 +209,7 @@ class Resources:
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "resources") -> Resources:
-        if not isinstance(data, Mapping):
+        if not _is_map(data):
             raise RecordError(f"{where} must be a map")
         cpu = _optional(data, "cpu", dict, where, {})
         unknown_cpu = set(cpu) - {"timeout", "fuel"}
@@ -289,7 +303,7 @@ class Trigger:
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> Trigger:
-        if not isinstance(data, Mapping):
+        if not _is_map(data):
             raise RecordError(f"{where} must be a map")
         unknown = set(data) - {"function", "spec", "input"}
         if unknown:
