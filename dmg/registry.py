@@ -358,12 +358,24 @@ class _CheckedEntry:
 class _Batch:
     """Validates a sequence of submissions against the store plus everything earlier in the same batch."""
 
-    def __init__(self, store: Store, clock: Callable[[], int] | None, admission: Admission | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], int] | None,
+        admission: Admission | None = None,
+        submitted: Mapping[CID, bytes] | None = None,
+        *,
+        hashed: bool = False,
+    ) -> None:
         """``clock`` bounds entry times from above; ``None`` replays history from empty states (fsck), where the
-        ``admission`` rules of today do not apply."""
+        ``admission`` rules of today do not apply. ``submitted`` holds the blocks that came with the entries;
+        ``hashed`` says that every one of them, and every entry block, was checked against its CID already (as
+        :func:`~dmg.core.car.read_car` does), so they are not hashed again."""
         self.store = store
         self.clock = clock
         self.admission = admission
+        self.submitted: Mapping[CID, bytes] = submitted or {}
+        self.hashed = hashed
         self.commit = Commit()
         self.leaves: list[bytes] = []
         self.blocks: dict[CID, bytes] = {}
@@ -390,10 +402,14 @@ class _Batch:
         if dxns:
             self.dxn_logs.update(await self.store.load_dxn_logs(dxns.values()))
 
-    async def block(self, cid: CID, available: Mapping[CID, bytes]) -> bytes:
-        data = available.get(cid)
-        if data is None:
-            data = self.blocks.get(cid)
+    async def block(self, cid: CID) -> bytes:
+        """The block ``cid`` from the submission, the batch or the store, checked against its CID."""
+        data = self.blocks.get(cid)
+        if data is not None:
+            return data  # checked when the batch took it
+        data = self.submitted.get(cid)
+        if data is not None and self.hashed:
+            return data
         if data is None:
             data = await self.store.get_block(cid)
         if data is None:
@@ -410,8 +426,7 @@ class _Batch:
         if self.clock is not None and entry_time > self.clock() + MAX_CLOCK_SKEW_MS:
             raise LogError(f"entry time {entry_time} is more than 5 minutes ahead of the registry's clock")
 
-    @staticmethod
-    def check_entry(cid: CID, data: bytes) -> _CheckedEntry:
+    def check_entry(self, cid: CID, data: bytes) -> _CheckedEntry:
         """Check what one log entry block says on its own: its hash, every signature, the payload's shape."""
         if cid.codec != DAG_CBOR:
             raise RecordError(f"log entry {cid} must be a dag-cbor block")
@@ -420,14 +435,13 @@ class _Batch:
                 f"log entry {cid} is {len(data)} bytes; entries are leaves of the transparency log, at most "
                 f"{MAX_ENTRY_SIZE}"
             )
-        cid.verify(data)
+        if not self.hashed:
+            cid.verify(data)
         envelope = Envelope.decode(data)
         signers = envelope.verify()
         return _CheckedEntry(cid, data, parse_entry(envelope.payload), signers)
 
-    async def apply_entries(
-        self, roots: Iterable[tuple[CID, bytes]], available: Mapping[CID, bytes]
-    ) -> list[NamespaceEntry | DXNEntry]:
+    async def apply_entries(self, roots: Iterable[tuple[CID, bytes]]) -> list[NamespaceEntry | DXNEntry]:
         """Verify and apply log entries in order; the first that fails raises, as if each were applied in turn.
 
         Every entry is checked on its own first, so that the states of all the logs they touch are loaded together.
@@ -442,44 +456,43 @@ class _Batch:
                 failure = exc
                 break
         await self._load_logs(checked)
-        entries = [await self._apply(item, available) for item in checked]
+        entries = [await self._apply(item) for item in checked]
         if failure is not None:
             raise failure
         return entries
 
-    async def apply_entry(self, cid: CID, data: bytes, available: Mapping[CID, bytes]) -> NamespaceEntry | DXNEntry:
+    async def apply_entry(self, cid: CID, data: bytes) -> NamespaceEntry | DXNEntry:
         """Verify and apply one log entry; a release also pulls in and checks its record and bundle."""
-        return (await self.apply_entries([(cid, data)], available))[0]
+        return (await self.apply_entries([(cid, data)]))[0]
 
-    async def _apply(self, checked: _CheckedEntry, available: Mapping[CID, bytes]) -> NamespaceEntry | DXNEntry:
+    async def _apply(self, checked: _CheckedEntry) -> NamespaceEntry | DXNEntry:
         cid, data, entry, signers = checked.cid, checked.data, checked.entry, checked.signers
         self._check_time(entry.time)
         if self.admission is not None:
             self.admission.check(entry, signers)
+        log_name = entry.log_name
         if isinstance(entry, NamespaceEntry):
-            state = self.namespaces[entry.namespace].apply(cid, entry, signers)
-            self.namespaces[entry.namespace] = self.commit.namespaces[entry.namespace] = state
+            state = self.namespaces[log_name].apply(cid, entry, signers)
+            self.namespaces[log_name] = self.commit.namespaces[log_name] = state
             kind = "namespace"
         else:
             namespace = self.namespaces[entry.namespace]
-            log = self.dxn_logs[entry.log_name].apply(cid, entry, signers, namespace)
+            log = self.dxn_logs[log_name].apply(cid, entry, signers, namespace)
             if isinstance(entry, Release):
-                await self._check_release(cid, entry, signers, namespace, available)
-            self.dxn_logs[entry.log_name] = self.commit.dxn_logs[entry.log_name] = log
+                await self._check_release(cid, entry, signers, namespace)
+            self.dxn_logs[log_name] = self.commit.dxn_logs[log_name] = log
             kind = "dxn"
         self._keep(cid, data)
-        self.commit.entries.append((cid, entry.log_name, kind, entry.seq, entry.time))
+        self.commit.entries.append((cid, log_name, kind, entry.seq, entry.time))
         self.leaves.append(data)
         return entry
 
-    async def _check_release(
-        self, cid: CID, entry: Release, signers: frozenset, namespace: NamespaceState, available: Mapping[CID, bytes]
-    ) -> None:
+    async def _check_release(self, cid: CID, entry: Release, signers: frozenset, namespace: NamespaceState) -> None:
         assert entry.record is not None and entry.version is not None
-        record_data = await self.block(entry.record, available)
+        record_data = await self.block(entry.record)
         envelope = Envelope.decode(record_data)
         record_signers = envelope.verify()
-        if not record_signers & namespace.holders("release"):
+        if not namespace.allows("release", record_signers):
             raise UnauthorizedError(
                 f"no signer of the record {entry.record} holds 'release' in {namespace.namespace!r}"
             )
@@ -489,10 +502,10 @@ class _Batch:
                 f"release of {entry.dxn}@{entry.version} links a record for {record.dxn}@{record.version}"
             )
         self._keep(entry.record, record_data)
-        await self._check_bundle(record, available)
+        await self._check_bundle(record)
         self.commit.releases.append(
             ReleaseRow(
-                str(entry.dxn),
+                entry.log_name,
                 str(entry.version),
                 entry.record,
                 cid,
@@ -502,12 +515,12 @@ class _Batch:
             )
         )
 
-    async def _check_bundle(self, record: ModuleRecord, available: Mapping[CID, bytes]) -> None:
+    async def _check_bundle(self, record: ModuleRecord) -> None:
         """Every block of the bundle must be at hand and verify, and the file must suit the record's runtime."""
         if record.bundle in self.checked_bundles:
             return
-        index_data = await self.block(record.bundle, available)
-        fetched = {cid: await self.block(cid, available) for cid in bundle_block_cids(index_data)}
+        index_data = await self.block(record.bundle)
+        fetched = {cid: await self.block(cid) for cid in bundle_block_cids(index_data)}
         index = BundleIndex.from_dict(codec.decode(index_data))
         if index.runtime != record.runtime:
             raise BundleError(
@@ -582,12 +595,13 @@ class Registry:
     # --- writes -----------------------------------------------------------------------------------------------
 
     async def _run(
-        self, roots: Iterable[tuple[CID, bytes]], available: Mapping[CID, bytes]
+        self, roots: Iterable[tuple[CID, bytes]], submitted: Mapping[CID, bytes], *, hashed: bool = False
     ) -> tuple[list[NamespaceEntry | DXNEntry], int]:
-        """Apply the entries ``roots`` as one batch; return them and how many blocks were new to the store."""
+        """Apply the entries ``roots`` with the blocks ``submitted`` as one batch (``hashed``: all of them were checked
+        against their CIDs already); return the entries and how many blocks were new to the store."""
         async with self._write_lock:
-            batch = _Batch(self.store, self.clock, self.admission)
-            entries = await batch.apply_entries(roots, available)
+            batch = _Batch(self.store, self.clock, self.admission, submitted, hashed=hashed)
+            entries = await batch.apply_entries(roots)
             blocks_added = await self.log.append(batch.commit, batch.leaves)
             return entries, blocks_added
 
@@ -616,11 +630,12 @@ class Registry:
         """Import a CAR whose roots are log entries in log order; entries already present are skipped."""
         car = read_car(data)
         known = await self.store.has_blocks(car.roots)
-        fresh = [(cid, car.blocks[cid]) for cid in car.roots if cid not in known]
-        for cid, _ in fresh:
+        fresh = [cid for cid in car.roots if cid not in known]
+        for cid in fresh:
             if cid not in car.blocks:
                 raise NotFoundError(f"root {cid} has no block in the CAR")
-        _, blocks_added = await self._run(fresh, car.blocks)
+        # read_car has checked every block against its CID.
+        _, blocks_added = await self._run([(cid, car.blocks[cid]) for cid in fresh], car.blocks, hashed=True)
         return ImportResult(len(fresh), len(car.roots) - len(fresh), blocks_added)
 
     # --- reads ------------------------------------------------------------------------------------------------
@@ -704,7 +719,7 @@ class Registry:
             try:
                 data = await self.get_block(stored.cid)
                 await tree.add(stored, data)
-                await replay.apply_entry(stored.cid, data, {})
+                await replay.apply_entry(stored.cid, data)
             except DmgError as exc:
                 report.problems.append(f"entry {stored.cid} (#{stored.position}, {stored.log}): {exc}")
         report.problems += await tree.finish(self.log)

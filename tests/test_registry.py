@@ -260,6 +260,13 @@ async def test_import_raises_for_the_first_failing_entry(
     assert str((await registry.resolve(DXN.parse(X))).version) == "1.0.0"
 
 
+async def test_import_of_a_root_without_its_block_is_refused(registry: Registry, key: SigningKey) -> None:
+    claimed = claim("com.example", [key], LogHead(), now_ms())
+    with pytest.raises(NotFoundError, match="has no block in the CAR"):
+        await registry.import_car(write_car([claimed.cid], []))
+    assert (await registry.store.stats()).entries == 0
+
+
 async def test_import_of_a_tampered_car_stores_nothing(tmp_path: Path, key: SigningKey, bundle: Bundle) -> None:
     async with await Registry.open(tmp_path / "a") as source, await Registry.open(tmp_path / "b") as target:
         await claim_namespace(source, "com.example", key)
