@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import pytest
@@ -153,6 +154,34 @@ BAD_MODULES = [
 def test_bad_module_records_name_the_field(path: str, value: Any, message: str) -> None:
     with pytest.raises(RecordError, match=message.replace("(", r"\(").replace("^", r"\^")):
         ModuleRecord.from_dict(_edit(path, value))
+
+
+def test_repeated_parts_are_equal_and_do_not_follow_the_payload() -> None:
+    data = module()
+    first = ModuleRecord.from_dict(data)
+    second = ModuleRecord.from_dict(module())
+    assert first == second and first.triggers == second.triggers and first.resources == second.resources
+    data["functions"][0]["inputSchema"]["type"] = "array"
+    data["triggers"][0]["input"]["mailbox"] = "Spam"
+    assert ModuleRecord.from_dict(module()).functions[0].input_schema["type"] == "object"
+    assert first.functions[0].input_schema["type"] == "object"
+    assert first.triggers[0].input == {"mailbox": "INBOX"}
+
+
+def test_a_refused_part_is_refused_every_time() -> None:
+    bad = _edit("resources.memory", -1)
+    for _ in range(2):
+        with pytest.raises(RecordError, match="must not be negative"):
+            ModuleRecord.from_dict(bad)
+    assert ModuleRecord.from_dict(module()).resources.memory == 32 * 1024 * 1024
+
+
+def test_parts_dag_cbor_cannot_carry_are_judged_as_they_are() -> None:
+    data = module()
+    data["triggers"][0]["input"] = {"threshold": float("nan")}
+    assert math.isnan(ModuleRecord.from_dict(data).triggers[0].input["threshold"])
+    with pytest.raises(RecordError, match="not a valid JSON Schema"):
+        ModuleRecord.from_dict(_edit("functions.0.inputSchema", {"type": "object", "enum": {1, 2}}))
 
 
 def test_module_record_must_be_a_map() -> None:

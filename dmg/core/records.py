@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeVar
 
 import jsonschema_rs
 from croniter import croniter
 
+from dmg.core import codec
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
-from dmg.core.errors import DmgError, RecordError
+from dmg.core.errors import CodecError, DmgError, RecordError
 from dmg.core.keys import PublicKey
 from dmg.core.semver import Range, Version
 
@@ -143,16 +144,36 @@ def _check_type(data: Any, expected: str | tuple[str, ...], where: str) -> None:
 # --- module record ------------------------------------------------------------------------------------------
 
 
-def _check_json_schema(schema: Any, where: str) -> dict[str, Any]:
-    if not isinstance(schema, dict):
-        raise RecordError(f"{where} must be a JSON Schema object")
+def _schema_problem(schema: Any) -> str | None:
+    """Why ``schema`` is not a valid JSON Schema, or None when it is."""
     try:
         jsonschema_rs.meta.validate(schema)
     except jsonschema_rs.ValidationError as exc:
         at = "/".join(map(str, exc.instance_path))
-        raise RecordError(f"{where} is not a valid JSON Schema: {exc.message}" + (f" at /{at}" if at else "")) from exc
+        return exc.message + (f" at /{at}" if at else "")
     except (ValueError, jsonschema_rs.ReferencingError) as exc:
-        raise RecordError(f"{where} is not a valid JSON Schema: {exc}") from exc
+        return str(exc)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_schema_problem(encoded: bytes) -> str | None:
+    return _schema_problem(codec.decode(encoded))
+
+
+def _check_json_schema(schema: Any, where: str) -> dict[str, Any]:
+    if not isinstance(schema, dict):
+        raise RecordError(f"{where} must be a JSON Schema object")
+    # Every version of a module repeats the same few schemas. Their canonical DAG-CBOR bytes name them exactly (what
+    # is signed is those bytes), so each is judged once; a value DAG-CBOR cannot carry is judged as it is.
+    try:
+        encoded = codec.encode(schema)
+    except CodecError:
+        problem = _schema_problem(schema)
+    else:
+        problem = _encoded_schema_problem(encoded)
+    if problem is not None:
+        raise RecordError(f"{where} is not a valid JSON Schema: {problem}")
     return schema
 
 
@@ -393,30 +414,8 @@ class ModuleRecord:
     @classmethod
     def from_dict(cls, data: Any) -> ModuleRecord:
         _check_type(data, cls.TYPE, "module record")
-        apis = _optional(data, "apis", dict, "module record", {})
-        if set(apis) - {"provides", "requires"}:
-            raise RecordError("apis: only 'provides' and 'requires' are understood")
-        provides = []
-        for index, text in enumerate(_optional(apis, "provides", list, "apis", [])):
-            api = _dxn(text, f"apis.provides[{index}]", selector=True)
-            selector = api.version_selector()
-            if not isinstance(selector, Version):
-                raise RecordError(f"apis.provides[{index}]: {text!r} must name an exact version (api@1.2.3)")
-            provides.append((api.base, selector))
-        requires = []
-        for index, text in enumerate(_optional(apis, "requires", list, "apis", [])):
-            api = _dxn(text, f"apis.requires[{index}]", selector=True)
-            if api.selector is None or not isinstance(api.version_selector(), Version | Range):
-                raise RecordError(f"apis.requires[{index}]: {text!r} must carry a version range (api@^1.0)")
-            requires.append(Requirement(api.base, api.selector))
-        dependencies = []
-        for name, spec in _optional(data, "dependencies", dict, "module record", {}).items():
-            if not isinstance(spec, str):
-                raise RecordError(f"dependencies[{name!r}]: must be a version range string")
-            try:
-                dependencies.append(Requirement(_dxn(name, f"dependencies[{name!r}]"), spec))
-            except RecordError as exc:
-                raise RecordError(f"dependencies[{name!r}]: {exc}") from exc
+        provides, requires = _apis(_optional(data, "apis", dict, "module record", {}))
+        dependencies = _dependencies(_optional(data, "dependencies", dict, "module record", {}))
         bundle = _get(data, "bundle", CID, "module record")
         return cls(
             dxn=_dxn(_get(data, "dxn", str, "module record"), "dxn"),
@@ -424,18 +423,12 @@ class ModuleRecord:
             runtime=_get(data, "runtime", str, "module record"),
             bundle=bundle,
             description=_optional(data, "description", str, "module record", ""),
-            functions=tuple(
-                FunctionSpec.from_dict(item, f"functions[{index}]")
-                for index, item in enumerate(_optional(data, "functions", list, "module record", []))
-            ),
-            resources=Resources.from_dict(_optional(data, "resources", dict, "module record", {})),
-            provides=tuple(provides),
-            requires=tuple(requires),
-            dependencies=tuple(dependencies),
-            triggers=tuple(
-                Trigger.from_dict(item, f"triggers[{index}]")
-                for index, item in enumerate(_optional(data, "triggers", list, "module record", []))
-            ),
+            functions=_functions(_optional(data, "functions", list, "module record", [])),
+            resources=_resources(_optional(data, "resources", dict, "module record", {})),
+            provides=provides,
+            requires=requires,
+            dependencies=dependencies,
+            triggers=_triggers(_optional(data, "triggers", list, "module record", [])),
             unrecognized_fields=_unknown(data, cls.KNOWN),
         )
 
@@ -460,6 +453,83 @@ class ModuleRecord:
 
     def function(self, name: str) -> FunctionSpec | None:
         return next((function for function in self.functions if function.name == name), None)
+
+
+# The parts of a module record, each parsed once per distinct content (see _by_content).
+
+PartT = TypeVar("PartT")
+
+
+def _by_content(parse: Callable[[Any], PartT]) -> Callable[[Any], PartT]:
+    """``parse`` remembered by the canonical DAG-CBOR bytes of its argument.
+
+    Every version of a module repeats the same functions, resources, triggers and dependencies, and equal canonical
+    bytes are equal values (what is signed is those bytes), so each distinct part is validated once. A first sight
+    parses a decoded copy, so what is remembered shares nothing with the caller's payload; records share these
+    frozen parts, which no one may change. A value DAG-CBOR cannot carry is parsed as it is, every time.
+    Refusals are not remembered: a bad part raises its error on every sight.
+    """
+
+    @functools.lru_cache(maxsize=1024)
+    def parse_encoded(encoded: bytes) -> PartT:
+        return parse(codec.decode(encoded))
+
+    def parse_part(value: Any) -> PartT:
+        try:
+            encoded = codec.encode(value)
+        except CodecError:
+            return parse(value)
+        return parse_encoded(encoded)
+
+    return parse_part
+
+
+@_by_content
+def _apis(apis: dict[str, Any]) -> tuple[tuple[tuple[DXN, Version], ...], tuple[Requirement, ...]]:
+    if set(apis) - {"provides", "requires"}:
+        raise RecordError("apis: only 'provides' and 'requires' are understood")
+    provides = []
+    for index, text in enumerate(_optional(apis, "provides", list, "apis", [])):
+        api = _dxn(text, f"apis.provides[{index}]", selector=True)
+        selector = api.version_selector()
+        if not isinstance(selector, Version):
+            raise RecordError(f"apis.provides[{index}]: {text!r} must name an exact version (api@1.2.3)")
+        provides.append((api.base, selector))
+    requires = []
+    for index, text in enumerate(_optional(apis, "requires", list, "apis", [])):
+        api = _dxn(text, f"apis.requires[{index}]", selector=True)
+        if api.selector is None or not isinstance(api.version_selector(), Version | Range):
+            raise RecordError(f"apis.requires[{index}]: {text!r} must carry a version range (api@^1.0)")
+        requires.append(Requirement(api.base, api.selector))
+    return tuple(provides), tuple(requires)
+
+
+@_by_content
+def _dependencies(dependencies: dict[str, Any]) -> tuple[Requirement, ...]:
+    parsed = []
+    for name, spec in dependencies.items():
+        if not isinstance(spec, str):
+            raise RecordError(f"dependencies[{name!r}]: must be a version range string")
+        try:
+            parsed.append(Requirement(_dxn(name, f"dependencies[{name!r}]"), spec))
+        except RecordError as exc:
+            raise RecordError(f"dependencies[{name!r}]: {exc}") from exc
+    return tuple(parsed)
+
+
+@_by_content
+def _functions(items: list[Any]) -> tuple[FunctionSpec, ...]:
+    return tuple(FunctionSpec.from_dict(item, f"functions[{index}]") for index, item in enumerate(items))
+
+
+@_by_content
+def _resources(data: dict[str, Any]) -> Resources:
+    return Resources.from_dict(data)
+
+
+@_by_content
+def _triggers(items: list[Any]) -> tuple[Trigger, ...]:
+    return tuple(Trigger.from_dict(item, f"triggers[{index}]") for index, item in enumerate(items))
 
 
 # --- log entries --------------------------------------------------------------------------------------------
