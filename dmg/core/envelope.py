@@ -23,6 +23,8 @@ from dmg.core.keys import PublicKey, SigningKey
 
 SIGNING_DOMAIN: Final = b"DMG-SIGNED-ENVELOPE-V1\x00"
 MAX_SIGNATURES: Final = 16
+_ENVELOPE_FIELDS: Final = frozenset({"payload", "signatures"})
+_SIGNATURE_FIELDS: Final = frozenset({"key", "sig"})
 
 
 def signing_input(payload_bytes: bytes) -> bytes:
@@ -40,7 +42,7 @@ class Signature:
 
     @classmethod
     def from_dict(cls, data: Any) -> Signature:
-        if type(data) is not dict or set(data) != {"key", "sig"}:
+        if type(data) is not dict or data.keys() != _SIGNATURE_FIELDS:
             raise SignatureError("each signature must be a map with exactly 'key' and 'sig'")
         sig = data["sig"]
         if type(sig) is not bytes or len(sig) != 64:
@@ -82,7 +84,7 @@ class Envelope:
     __slots__ = ("_block", "_data", "_payload_bytes", "_signers", "payload", "signatures")
 
     def __init__(self, payload: Mapping[str, Any], signatures: Iterable[Signature]) -> None:
-        if not isinstance(payload, Mapping):
+        if type(payload) is not dict and not isinstance(payload, Mapping):
             raise RecordError("envelope 'payload' must be a map")
         self.payload: dict[str, Any] = dict(payload)
         self.signatures: tuple[Signature, ...] = tuple(signatures)
@@ -107,7 +109,7 @@ class Envelope:
 
     @classmethod
     def from_dict(cls, data: Any) -> Envelope:
-        if type(data) is not dict or set(data) != {"payload", "signatures"}:
+        if type(data) is not dict or data.keys() != _ENVELOPE_FIELDS:
             raise RecordError("an envelope is a map with exactly 'payload' and 'signatures'")
         signatures = data["signatures"]
         if type(signatures) is not list:

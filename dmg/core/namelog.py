@@ -81,7 +81,11 @@ class NamespaceState:
     def allows(self, permission: str, signers: frozenset[PublicKey], needed: int = 1) -> bool:
         """Whether at least ``needed`` distinct signers hold ``permission`` now (never in an unclaimed namespace)."""
         permissions = self.permissions
-        return sum(1 for key in signers if permission in permissions.get(key, ())) >= needed
+        holding = 0
+        for key in signers:
+            if permission in permissions.get(key, ()):
+                holding += 1
+        return holding >= needed
 
     def require(self, permission: str, signers: frozenset[PublicKey], what: str, needed: int = 1) -> None:
         """Raise :class:`UnauthorizedError` unless ``needed`` distinct signers hold ``permission`` now."""
