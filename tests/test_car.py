@@ -289,6 +289,20 @@ def test_too_many_blocks() -> None:
         read_car(data, max_blocks=2)
 
 
+@pytest.mark.parametrize("size", [0, 1, 91, 92, 16_347, 16_348, 70_000])
+def test_blocks_on_both_sides_of_each_section_length_size_read_back(size: int) -> None:
+    """Sections up to 16383 bytes (a two-byte length) take the usual path, longer ones the general one."""
+    blocks = [raw_block(bytes(range(256)) * (size // 256) + bytes(size % 256)), raw_block(b"next")]
+    assert read_car(write_car([], blocks)).blocks == dict(blocks)
+    assert dict(iter_car(TrickleStream(write_car([], blocks), step=1000))) == dict(blocks)
+
+
+def test_non_minimal_section_length_is_refused() -> None:
+    framed = ROOT.bytes + HELLO
+    with pytest.raises(CARError, match=f"invalid section length at byte {HEADER_END}: not a minimal varint"):
+        read_car(EMPTY_CAR + bytes([0x80 | len(framed), 0x00]) + framed)
+
+
 def test_read_car_returns_nothing_when_a_late_block_is_bad() -> None:
     good = [raw_block(bytes([n]) * 100) for n in range(10)]
     data = write_car([good[0][0]], good) + section(ROOT.bytes, b"bad")
