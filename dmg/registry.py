@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -344,8 +344,7 @@ class Admission:
 # --- verification -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _CheckedEntry:
+class _CheckedEntry(NamedTuple):
     """A log entry whose block, signatures and payload are valid on their own; whether it may extend its log
     depends on the state of the logs, which is judged next."""
 
@@ -379,7 +378,8 @@ class _Batch:
         self.commit = Commit()
         self.leaves: list[bytes] = []
         self.blocks: dict[CID, bytes] = {}
-        self.checked_bundles: set[CID] = set()
+        # Keyed by runtime too: a bundle that suits one record's runtime may not suit the next record's.
+        self.checked_bundles: set[tuple[CID, str]] = set()
         self.namespaces: dict[str, NamespaceState] = {}
         self.dxn_logs: dict[str, DXNLogState] = {}
 
@@ -466,7 +466,7 @@ class _Batch:
         return (await self.apply_entries([(cid, data)]))[0]
 
     async def _apply(self, checked: _CheckedEntry) -> NamespaceEntry | DXNEntry:
-        cid, data, entry, signers = checked.cid, checked.data, checked.entry, checked.signers
+        cid, data, entry, signers = checked
         self._check_time(entry.time)
         if self.admission is not None:
             self.admission.check(entry, signers)
@@ -517,7 +517,7 @@ class _Batch:
 
     async def _check_bundle(self, record: ModuleRecord) -> None:
         """Every block of the bundle must be at hand and verify, and the file must suit the record's runtime."""
-        if record.bundle in self.checked_bundles:
+        if (record.bundle, record.runtime) in self.checked_bundles:
             return
         index_data = await self.block(record.bundle)
         fetched = {cid: await self.block(cid) for cid in bundle_block_cids(index_data)}
@@ -533,7 +533,7 @@ class _Batch:
             await asyncio.to_thread(check_content, content, record.runtime)
         for cid, data in fetched.items():
             self._keep(cid, data)
-        self.checked_bundles.add(record.bundle)
+        self.checked_bundles.add((record.bundle, record.runtime))
 
 
 class Registry:

@@ -3,6 +3,7 @@ leave the store byte-for-byte unchanged."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sqlite3
 from pathlib import Path
@@ -176,6 +177,21 @@ async def test_invalid_wasm_is_refused(registry: Registry, key: SigningKey) -> N
     fake = Bundle(index=index, chunks=[(chunk, garbage)])
     prepared = release_bundle(module_record(X, "1.0.0", fake), fake, key, await registry.log_head(X), now_ms())
     await refused(registry, BundleError, prepared.root, prepared.blocks())
+
+
+async def test_a_bundle_checked_for_one_runtime_is_checked_again_for_another(
+    registry: Registry, key: SigningKey, bundle: Bundle
+) -> None:
+    claimed = claim("com.example", [key], LogHead(), now_ms())
+    wasi = release_bundle(module_record(X, "1.0.0", bundle), bundle, key, LogHead(), now_ms())
+    head = LogHead(wasi.root, 0, wasi.entry.payload["time"])
+    container = dataclasses.replace(module_record(X, "1.1.0", bundle), runtime="container")
+    mislabelled = release_bundle(container, bundle, key, head, now_ms())
+    blocks = {claimed.cid: claimed.block()[1], **wasi.blocks(), **mislabelled.blocks()}
+    before = snapshot(registry)
+    with pytest.raises(BundleError, match="for runtime 'wasi', the record says 'container'"):
+        await registry.import_car(write_car([claimed.cid, wasi.root, mislabelled.root], blocks.items()))
+    assert snapshot(registry) == before
 
 
 async def test_future_entry_is_refused(registry: Registry, key: SigningKey, bundle: Bundle) -> None:
