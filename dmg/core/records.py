@@ -398,8 +398,8 @@ class ModuleRecord:
         if len(self.functions) > MAX_FUNCTIONS:
             raise RecordError(f"functions: more than {MAX_FUNCTIONS}")
         names = [function.name for function in self.functions]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
+        if len(set(names)) != len(names):
+            duplicates = sorted({name for name in names if names.count(name) > 1})
             raise RecordError(f"functions: name {duplicates[0]!r} is declared twice")
         for index, trigger in enumerate(self.triggers):
             if trigger.function not in names:
@@ -805,21 +805,25 @@ class Unyank(DXNEntry):
 _ENTRY_TYPES: Final[dict[str, Any]] = {
     kind.TYPE: kind for kind in (NamespaceClaim, NamespaceGrant, NamespaceRevoke, Release, Yank, Unyank)
 }
+_ENTRY_TYPE_NAMES: Final = tuple(_ENTRY_TYPES)
 _ENTRY_FIELDS: Final = {
-    NamespaceClaim.TYPE: {"namespace", "keys", "threshold"},
-    NamespaceGrant.TYPE: {"namespace", "key", "permissions"},
-    NamespaceRevoke.TYPE: {"namespace", "key"},
-    Release.TYPE: {"dxn", "version", "record"},
-    Yank.TYPE: {"dxn", "version", "reason"},
-    Unyank.TYPE: {"dxn", "version"},
+    kind: LogEntry.KNOWN | fields
+    for kind, fields in {
+        NamespaceClaim.TYPE: {"namespace", "keys", "threshold"},
+        NamespaceGrant.TYPE: {"namespace", "key", "permissions"},
+        NamespaceRevoke.TYPE: {"namespace", "key"},
+        Release.TYPE: {"dxn", "version", "record"},
+        Yank.TYPE: {"dxn", "version", "reason"},
+        Unyank.TYPE: {"dxn", "version"},
+    }.items()
 }
 
 
 def parse_entry(payload: Any) -> NamespaceEntry | DXNEntry:
     """Parse a log-entry payload into its typed class; unknown fields are refused (entries are a closed set)."""
-    _check_type(payload, tuple(_ENTRY_TYPES), "log entry")
+    _check_type(payload, _ENTRY_TYPE_NAMES, "log entry")
     kind = payload["type"]
-    unknown = set(payload) - LogEntry.KNOWN - _ENTRY_FIELDS[kind]
-    if unknown:
+    if not payload.keys() <= _ENTRY_FIELDS[kind]:
+        unknown = payload.keys() - _ENTRY_FIELDS[kind]
         raise RecordError(f"{kind}: unknown field {sorted(unknown)[0]!r}")
     return _ENTRY_TYPES[kind].from_dict(payload)
