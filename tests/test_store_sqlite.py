@@ -81,6 +81,19 @@ async def test_dxn_log_states_load_back_alone_and_together(store: SQLiteStore) -
     assert await store.load_dxn_logs([]) == {}
 
 
+async def test_a_later_commit_of_a_log_clears_a_yank_it_no_longer_has(store: SQLiteStore) -> None:
+    name = "com.a/function/x"
+    await store.commit(dxn_commit([name], ["1.0.0", "1.1.0"], yanked="1.1.0"))
+    unyanked = dxn_commit([name], ["1.0.0", "1.1.0"])
+    unyanked.releases = []
+    await store.commit(unyanked)
+    assert [(info.version, info.yanked, info.yank_reason) for info in await store.versions(DXN.parse(name))] == [
+        ("1.0.0", False, ""),
+        ("1.1.0", False, ""),
+    ]
+    assert (await store.load_dxn_log(DXN.parse(name))).yanked == {}
+
+
 async def test_many_logs_load_across_statement_chunks(store: SQLiteStore) -> None:
     names = [f"com.a/function/m{n}" for n in range(600)]
     commit = dxn_commit(names, ["0.1.0"])

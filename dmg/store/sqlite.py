@@ -489,7 +489,9 @@ class SQLiteStore:
             "INSERT OR REPLACE INTO dxn_logs VALUES (?, ?, ?, ?, ?)",
             [(name, log.dxn.authority, _head_cid(log), log.head.seq, log.head.time) for name, log in logs],
         )
-        await db.executemany("UPDATE versions SET yanked = 0, yank_reason = '' WHERE dxn = ?", [(n,) for n, _ in logs])
+        await db.executemany(
+            "UPDATE versions SET yanked = 0, yank_reason = '' WHERE dxn = ? AND yanked = 1", [(n,) for n, _ in logs]
+        )
         await db.executemany(
             "UPDATE versions SET yanked = 1, yank_reason = ? WHERE dxn = ? AND version = ?",
             [(reason, name, str(version)) for name, log in logs for version, reason in log.yanked.items()],
