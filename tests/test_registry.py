@@ -201,6 +201,24 @@ async def test_future_entry_is_refused(registry: Registry, key: SigningKey, bund
     await refused(registry, LogError, prepared.root, prepared.blocks())
 
 
+async def test_entry_times_are_bounded_by_the_clock_as_it_moves(
+    tmp_path: Path, key: SigningKey, other_key: SigningKey
+) -> None:
+    """A batch judges each entry against the clock at that entry: one ahead of the clock when the batch started is
+    accepted once the clock has caught up; one ahead of the clock as it reads then is refused."""
+    minute = 60_000
+    readings = iter(range(0, 100 * minute, 10 * minute))
+    async with await Registry.open(tmp_path / "r", clock=lambda: next(readings)) as registry:
+        claimed = claim("com.example", [key], LogHead(), 0)
+        granted = grant("com.example", other_key.public_key, ["release"], key, LogHead(claimed.cid, 0, 0), 6 * minute)
+        blocks = [claimed.block(), granted.block()]
+        assert (await registry.import_car(write_car([cid for cid, _ in blocks], blocks))).entries_added == 2
+        head = await registry.log_head("com.example")
+        too_late = grant("com.example", other_key.public_key, ["yank"], key, head, 60 * minute)
+        with pytest.raises(LogError, match="more than 5 minutes ahead"):
+            await registry.import_car(write_car([too_late.cid], [too_late.block()]))
+
+
 async def test_release_cannot_be_submitted_as_a_bare_entry(registry: Registry, key: SigningKey, bundle: Bundle) -> None:
     await claim_namespace(registry, "com.example", key)
     prepared = await prepare(registry, key, X, "1.0.0", bundle)
