@@ -65,13 +65,13 @@ _PAYLOAD_START: Final = 1 + len(codec.encode("payload"))
 _SIGNATURES_KEY: Final = codec.encode("signatures")
 
 
-def _payload_slice(block: bytes, signatures: tuple[Signature, ...]) -> bytes:
+def _payload_slice(block: bytes, signatures: list[dict[str, bytes]]) -> bytes:
     """The payload's bytes cut out of a canonical envelope block, instead of encoding the payload again.
 
     Canonical key order puts ``payload`` (7 bytes) before ``signatures`` (10 bytes), so the block is
     ``a2 | "payload" | <payload> | "signatures" | <signatures>`` and the payload ends where the tail begins.
     """
-    tail = _SIGNATURES_KEY + codec.encode([signature.to_dict() for signature in signatures])
+    tail = _SIGNATURES_KEY + codec.encode(signatures)
     end = len(block) - len(tail)
     if end <= _PAYLOAD_START or not block.endswith(tail):
         raise RecordError("envelope block is not laid out as {payload, signatures}")
@@ -119,9 +119,11 @@ class Envelope:
     @classmethod
     def decode(cls, data: bytes) -> Envelope:
         """Parse an envelope block (strict DAG-CBOR); does not verify signatures."""
-        envelope = cls.from_dict(codec.decode(data))
+        value = codec.decode(data)
+        envelope = cls.from_dict(value)
         envelope._data = data
-        envelope._payload_bytes = _payload_slice(data, envelope.signatures)
+        # from_dict has checked that the decoded signatures are exactly what the Signature objects hold.
+        envelope._payload_bytes = _payload_slice(data, value["signatures"])
         return envelope
 
     def to_dict(self) -> dict[str, Any]:

@@ -725,7 +725,7 @@ class DXNEntry(LogEntry):
         if self.dxn.selector is not None:
             raise RecordError("dxn: must not carry an @version")
 
-    @property
+    @functools.cached_property
     def log_name(self) -> str:
         return str(self.dxn)
 
