@@ -397,9 +397,10 @@ class ModuleRecord:
             raise RecordError(f"description: longer than {MAX_DESCRIPTION} characters")
         if len(self.functions) > MAX_FUNCTIONS:
             raise RecordError(f"functions: more than {MAX_FUNCTIONS}")
-        names = [function.name for function in self.functions]
-        if len(set(names)) != len(names):
-            duplicates = sorted({name for name in names if names.count(name) > 1})
+        names = {function.name for function in self.functions}
+        if len(names) != len(self.functions):
+            listed = [function.name for function in self.functions]
+            duplicates = sorted({name for name in listed if listed.count(name) > 1})
             raise RecordError(f"functions: name {duplicates[0]!r} is declared twice")
         for index, trigger in enumerate(self.triggers):
             if trigger.function not in names:
@@ -407,9 +408,10 @@ class ModuleRecord:
         for dependency in self.dependencies:
             if dependency.dxn == self.dxn:
                 raise RecordError(f"dependencies: a module cannot depend on itself ({dependency.dxn})")
-        for api in (*(api for api, _ in self.provides), *(requirement.dxn for requirement in self.requires)):
-            if api.kind != "api":
-                raise RecordError(f"apis: {api} is not an api DXN (its kind is {api.kind!r})")
+        if self.provides or self.requires:
+            for api in (*(api for api, _ in self.provides), *(requirement.dxn for requirement in self.requires)):
+                if api.kind != "api":
+                    raise RecordError(f"apis: {api} is not an api DXN (its kind is {api.kind!r})")
 
     @classmethod
     def from_dict(cls, data: Any) -> ModuleRecord:
