@@ -65,7 +65,7 @@ class VersionInfo:
     publisher: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReleaseRow:
     """A new line of the name → version → record index."""
 
@@ -97,7 +97,7 @@ class Commit:
     tree_nodes: list[tuple[NodeId, bytes]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SearchDocument:
     """What one released version is found by: full text (name, descriptions, function names) and its APIs.
 
