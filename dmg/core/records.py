@@ -24,7 +24,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 import jsonschema_rs
 from croniter import croniter
@@ -156,7 +156,13 @@ def _schema_problem(schema: Any) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=1024)
+# Content-keyed caches hold parts of records from anyone, so they are bounded in entries and in the size of what
+# they remember: larger parts (rare in practice) are judged on every sight.
+_REMEMBERED_ENTRIES: Final = 256
+_REMEMBERED_BYTES: Final = 8 << 10
+
+
+@functools.lru_cache(maxsize=_REMEMBERED_ENTRIES)
 def _encoded_schema_problem(encoded: bytes) -> str | None:
     return _schema_problem(codec.decode(encoded))
 
@@ -169,6 +175,8 @@ def _check_json_schema(schema: Any, where: str) -> dict[str, Any]:
     try:
         encoded = codec.encode(schema)
     except CodecError:
+        encoded = None
+    if encoded is None or len(encoded) > _REMEMBERED_BYTES:
         problem = _schema_problem(schema)
     else:
         problem = _encoded_schema_problem(encoded)
@@ -457,36 +465,43 @@ class ModuleRecord:
         return next((function for function in self.functions if function.name == name), None)
 
 
-# The parts of a module record, each parsed once per distinct content (see _by_content).
+# The parts of a module record, each parsed once per distinct content (see _ByContent).
 
 PartT = TypeVar("PartT")
 
 
-def _by_content(parse: Callable[[Any], PartT]) -> Callable[[Any], PartT]:
+class _ByContent(Generic[PartT]):
     """``parse`` remembered by the canonical DAG-CBOR bytes of its argument.
 
     Every version of a module repeats the same functions, resources, triggers and dependencies, and equal canonical
     bytes are equal values (what is signed is those bytes), so each distinct part is validated once. A first sight
     parses a decoded copy, so what is remembered shares nothing with the caller's payload; records share these
-    frozen parts, which no one may change. A value DAG-CBOR cannot carry is parsed as it is, every time.
-    Refusals are not remembered: a bad part raises its error on every sight.
+    frozen parts, which no one may change. A value DAG-CBOR cannot carry, or one larger than ``_REMEMBERED_BYTES``,
+    is parsed as it is, every time. Refusals are not remembered: a bad part raises its error on every sight.
     """
 
-    @functools.lru_cache(maxsize=1024)
-    def parse_encoded(encoded: bytes) -> PartT:
-        return parse(codec.decode(encoded))
+    def __init__(self, parse: Callable[[Any], PartT]) -> None:
+        self._parse = parse
+        self._parse_encoded = functools.lru_cache(maxsize=_REMEMBERED_ENTRIES)(self._parse_decoded)
 
-    def parse_part(value: Any) -> PartT:
+    def _parse_decoded(self, encoded: bytes) -> PartT:
+        return self._parse(codec.decode(encoded))
+
+    def __call__(self, value: Any) -> PartT:
         try:
             encoded = codec.encode(value)
         except CodecError:
-            return parse(value)
-        return parse_encoded(encoded)
+            return self._parse(value)
+        if len(encoded) > _REMEMBERED_BYTES:
+            return self._parse(value)
+        return self._parse_encoded(encoded)
 
-    return parse_part
+    def remembered(self) -> int:
+        """How many distinct parts are remembered now."""
+        return self._parse_encoded.cache_info().currsize
 
 
-@_by_content
+@_ByContent
 def _apis(apis: dict[str, Any]) -> tuple[tuple[tuple[DXN, Version], ...], tuple[Requirement, ...]]:
     if set(apis) - {"provides", "requires"}:
         raise RecordError("apis: only 'provides' and 'requires' are understood")
@@ -506,7 +521,7 @@ def _apis(apis: dict[str, Any]) -> tuple[tuple[tuple[DXN, Version], ...], tuple[
     return tuple(provides), tuple(requires)
 
 
-@_by_content
+@_ByContent
 def _dependencies(dependencies: dict[str, Any]) -> tuple[Requirement, ...]:
     parsed = []
     for name, spec in dependencies.items():
@@ -519,17 +534,17 @@ def _dependencies(dependencies: dict[str, Any]) -> tuple[Requirement, ...]:
     return tuple(parsed)
 
 
-@_by_content
+@_ByContent
 def _functions(items: list[Any]) -> tuple[FunctionSpec, ...]:
     return tuple(FunctionSpec.from_dict(item, f"functions[{index}]") for index, item in enumerate(items))
 
 
-@_by_content
+@_ByContent
 def _resources(data: dict[str, Any]) -> Resources:
     return Resources.from_dict(data)
 
 
-@_by_content
+@_ByContent
 def _triggers(items: list[Any]) -> tuple[Trigger, ...]:
     return tuple(Trigger.from_dict(item, f"triggers[{index}]") for index, item in enumerate(items))
 
