@@ -137,6 +137,7 @@ BAD_MODULES = [
     ("dependencies", {"org.dxos/function/x": "^^1"}, "dependencies"),
     ("triggers.0.function", "other", "not a declared function"),
     ("triggers.0.spec", {"kind": "timer", "cron": "every minute"}, "not a valid cron expression"),
+    ("triggers.0.spec", {"kind": "timer", "cron": "* " * 200 + "*"}, "cron: longer than 256 characters"),
     ("triggers.0.spec", {"kind": "telepathy"}, "kind: must be one of"),
     ("triggers.0.spec", {"kind": "webhook", "method": "BREW"}, "method"),
     ("triggers.0.spec", {"kind": "subscription"}, "missing field 'query'"),

@@ -286,6 +286,10 @@ class Resources:
         return out
 
 
+# Schedules are a few fields; the bound also keeps the cache below small.
+MAX_CRON_LENGTH: Final = 256
+
+
 @functools.lru_cache(maxsize=1024)
 def _valid_cron(expression: str) -> bool:
     # croniter expands the whole schedule to validate it (~1 ms); the same few expressions recur everywhere.
@@ -300,6 +304,8 @@ def _check_trigger_spec(spec: Any, where: str) -> dict[str, Any]:
         raise RecordError(f"{where}.kind: must be one of {', '.join(TRIGGER_KINDS)}, not {kind!r}")
     if kind == "timer":
         cron = _get(spec, "cron", str, where)
+        if len(cron) > MAX_CRON_LENGTH:
+            raise RecordError(f"{where}.cron: longer than {MAX_CRON_LENGTH} characters")
         if not _valid_cron(cron):
             raise RecordError(f"{where}.cron: {cron!r} is not a valid cron expression")
     elif kind == "webhook":
