@@ -291,7 +291,7 @@ def test_too_many_blocks() -> None:
 
 @pytest.mark.parametrize("size", [0, 1, 91, 92, 16_347, 16_348, 70_000])
 def test_blocks_on_both_sides_of_each_section_length_size_read_back(size: int) -> None:
-    """Sections up to 16383 bytes (a two-byte length) take the usual path, longer ones the general one."""
+    """Section lengths framed in one, two and three varint bytes, read whole and in small pieces."""
     blocks = [raw_block(bytes(range(256)) * (size // 256) + bytes(size % 256)), raw_block(b"next")]
     assert read_car(write_car([], blocks)).blocks == dict(blocks)
     assert dict(iter_car(TrickleStream(write_car([], blocks), step=1000))) == dict(blocks)

@@ -39,9 +39,6 @@ MAX_BLOCKS: Final = 100_000
 _MAX_CID_SIZE: Final = 128
 """Room allowed for the CID when bounding a section before reading it (a sha2-256 CIDv1 takes 36 bytes)."""
 
-_USUAL_CID_SIZE: Final = 36
-"""A CIDv1 with a one-byte codec and a sha2-256 digest, as DMG makes them."""
-
 _MAX_VARINT_SIZE: Final = 10
 _READ_SIZE: Final = 1 << 16
 _HEADER_KEYS: Final = frozenset({"version", "roots"})
@@ -155,33 +152,6 @@ class _Input:
         self._pos = end
         return value
 
-    def usual_section(self, max_block_size: int) -> tuple[CID, bytes] | None:
-        """The next section, read and verified, when it is the usual kind and fully buffered: a one- or two-byte
-        length, a CIDv1 with a one-byte codec and a sha2-256 digest, a block within ``max_block_size`` that matches
-        it. Anything else (including every malformed section) returns None and consumes nothing, for
-        :func:`_read_section` to read or refuse with its precise message."""
-        buffer, pos = self._buffer, self._pos
-        if pos + 2 > len(buffer):
-            return None
-        first, second = buffer[pos], buffer[pos + 1]
-        if first < 0x80:
-            length, start = first, pos + 1
-        elif 0 < second < 0x80:
-            length, start = (first & 0x7F) | (second << 7), pos + 2
-        else:
-            return None
-        end = start + length
-        if not _USUAL_CID_SIZE < length <= max_block_size + _USUAL_CID_SIZE or end > len(buffer):
-            return None
-        if buffer[start] != 1 or buffer[start + 1] >= 0x80 or buffer[start + 2 : start + 4] != b"\x12\x20":
-            return None
-        cid = CID(buffer[start : start + _USUAL_CID_SIZE])
-        data = buffer[start + _USUAL_CID_SIZE : end]
-        if not cid.matches(data):
-            return None
-        self._pos = end
-        return cid, data
-
     def take(self, count: int, what: str, start: int) -> memoryview:
         """The next ``count`` bytes, as a view so that slicing off the CID costs no copy."""
         available = self._fill(count)
@@ -230,7 +200,7 @@ def _read_header(source: _Input, max_size: int) -> tuple[CID, ...]:
 def _cid_size(section: memoryview, start: int, cid_start: int) -> int:
     """Length of the binary CID opening the section at ``start``, whose CID begins at ``cid_start``."""
     if len(section) >= 4 and section[0] == 1 and section[1] < 0x80 and section[2:4] == b"\x12\x20":
-        size = _USUAL_CID_SIZE  # spares four varint reads per block
+        size = 36  # the usual CIDv1: one-byte codec, sha2-256; spares four varint reads per block
     elif section[:2] == b"\x12\x20":
         size = 34
     else:
@@ -300,8 +270,7 @@ class CarReader(Iterator[tuple[CID, bytes]]):
             if self._sections == self._max_blocks:
                 raise TooLargeError(f"CAR has more than {self._max_blocks} blocks (at byte {self._source.offset})")
             self._sections += 1
-            section = self._source.usual_section(self._max_block_size)
-            cid, data = _read_section(self._source, self._max_block_size) if section is None else section
+            cid, data = _read_section(self._source, self._max_block_size)
             if cid not in self._seen:
                 self._seen.add(cid)
                 return cid, data

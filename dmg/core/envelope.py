@@ -11,7 +11,6 @@ a payload means and which keys may sign it is decided by :mod:`dmg.core.records`
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -47,18 +46,7 @@ class Signature:
         sig = data["sig"]
         if type(sig) is not bytes or len(sig) != 64:
             raise SignatureError("signature 'sig' must be 64 bytes")
-        return cls(_public_key(data["key"]), sig)
-
-
-_cached_public_key = functools.lru_cache(maxsize=4096)(PublicKey.from_multicodec)
-
-
-def _public_key(data: Any) -> PublicKey:
-    """The key of a multicodec key field. Keys are immutable values and the same few sign every envelope of a
-    publisher, so each is built once (building one costs a fair part of checking a signature)."""
-    if type(data) is bytes:
-        return _cached_public_key(data)
-    return PublicKey.from_multicodec(data)
+        return cls(PublicKey.from_multicodec(data["key"]), sig)
 
 
 _PAYLOAD_START: Final = 1 + len(codec.encode("payload"))

@@ -36,12 +36,15 @@ class PublicKey:
         self.raw = raw
         self._key = Ed25519PublicKey.from_public_bytes(raw)
 
-    @classmethod
-    def from_multicodec(cls, data: bytes) -> PublicKey:
-        """Parse the 34-byte ``0xed01``-prefixed form used inside blocks."""
+    @staticmethod
+    def from_multicodec(data: bytes) -> PublicKey:
+        """Parse the 34-byte ``0xed01``-prefixed form used inside blocks.
+
+        Keys are immutable values and the same few sign every envelope of a publisher, so each is built once
+        (building one costs a fair part of checking a signature)."""
         if type(data) is not bytes or len(data) != 34 or not data.startswith(ED25519_PUB_PREFIX):
             raise SignatureError("key must be 34 bytes: the ed25519-pub multicodec 0xed01 and 32 key bytes")
-        return cls(data[2:])
+        return _public_key(data[2:])
 
     @classmethod
     def from_did(cls, text: str) -> PublicKey:
@@ -87,6 +90,9 @@ class PublicKey:
 
     def __repr__(self) -> str:
         return f"PublicKey({self.did!r})"
+
+
+_public_key: Final = functools.lru_cache(maxsize=4096)(PublicKey)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -144,44 +144,16 @@ def _check_type(data: Any, expected: str | tuple[str, ...], where: str) -> None:
 # --- module record ------------------------------------------------------------------------------------------
 
 
-def _schema_problem(schema: Any) -> str | None:
-    """Why ``schema`` is not a valid JSON Schema, or None when it is."""
+def _check_json_schema(schema: Any, where: str) -> dict[str, Any]:
+    if not isinstance(schema, dict):
+        raise RecordError(f"{where} must be a JSON Schema object")
     try:
         jsonschema_rs.meta.validate(schema)
     except jsonschema_rs.ValidationError as exc:
         at = "/".join(map(str, exc.instance_path))
-        return exc.message + (f" at /{at}" if at else "")
+        raise RecordError(f"{where} is not a valid JSON Schema: {exc.message}" + (f" at /{at}" if at else "")) from exc
     except (ValueError, jsonschema_rs.ReferencingError) as exc:
-        return str(exc)
-    return None
-
-
-# Content-keyed caches hold parts of records from anyone, so they are bounded in entries and in the size of what
-# they remember: larger parts (rare in practice) are judged on every sight.
-_REMEMBERED_ENTRIES: Final = 256
-_REMEMBERED_BYTES: Final = 8 << 10
-
-
-@functools.lru_cache(maxsize=_REMEMBERED_ENTRIES)
-def _encoded_schema_problem(encoded: bytes) -> str | None:
-    return _schema_problem(codec.decode(encoded))
-
-
-def _check_json_schema(schema: Any, where: str) -> dict[str, Any]:
-    if not isinstance(schema, dict):
-        raise RecordError(f"{where} must be a JSON Schema object")
-    # Every version of a module repeats the same few schemas. Their canonical DAG-CBOR bytes name them exactly (what
-    # is signed is those bytes), so each is judged once; a value DAG-CBOR cannot carry is judged as it is.
-    try:
-        encoded = codec.encode(schema)
-    except CodecError:
-        encoded = None
-    if encoded is None or len(encoded) > _REMEMBERED_BYTES:
-        problem = _schema_problem(schema)
-    else:
-        problem = _encoded_schema_problem(encoded)
-    if problem is not None:
-        raise RecordError(f"{where} is not a valid JSON Schema: {problem}")
+        raise RecordError(f"{where} is not a valid JSON Schema: {exc}") from exc
     return schema
 
 
@@ -422,10 +394,9 @@ class ModuleRecord:
         for dependency in self.dependencies:
             if dependency.dxn == self.dxn:
                 raise RecordError(f"dependencies: a module cannot depend on itself ({dependency.dxn})")
-        if self.provides or self.requires:
-            for api in (*(api for api, _ in self.provides), *(requirement.dxn for requirement in self.requires)):
-                if api.kind != "api":
-                    raise RecordError(f"apis: {api} is not an api DXN (its kind is {api.kind!r})")
+        for api in (*(api for api, _ in self.provides), *(requirement.dxn for requirement in self.requires)):
+            if api.kind != "api":
+                raise RecordError(f"apis: {api} is not an api DXN (its kind is {api.kind!r})")
 
     @classmethod
     def from_dict(cls, data: Any) -> ModuleRecord:
@@ -471,9 +442,12 @@ class ModuleRecord:
         return next((function for function in self.functions if function.name == name), None)
 
 
-# The parts of a module record, each parsed once per distinct content (see _ByContent).
+# The parts of a module record, each parsed once per distinct content (see _ByContent). The caches hold parts of
+# records from anyone, so they are bounded in entries and in the size of what they remember.
 
 PartT = TypeVar("PartT")
+_REMEMBERED_ENTRIES: Final = 256
+_REMEMBERED_BYTES: Final = 8 << 10
 
 
 class _ByContent(Generic[PartT]):
