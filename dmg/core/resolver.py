@@ -204,14 +204,6 @@ class InMemoryProvider:
         versions[parsed] = (Candidate(parsed, yanked, record), metadata if metadata is not None else Metadata())
         self._sorted.pop(name, None)
 
-    @classmethod
-    def from_records(cls, releases: Iterable[tuple[ModuleRecord, CID, bool]]) -> InMemoryProvider:
-        """From ``(record, record CID, yanked)`` triples, e.g. what a registry lists."""
-        provider = cls()
-        for record, cid, yanked in releases:
-            provider.add(str(record.dxn), record.version, Metadata.from_record(record), yanked=yanked, record=cid)
-        return provider
-
     def names(self) -> list[str]:
         return sorted(self._packages)
 
@@ -461,9 +453,6 @@ class Incompatibility:
     def is_vacuous(self) -> bool:
         """True when a term can never hold (a positive term on no version), so the incompatibility says nothing."""
         return any(term.positive and term.range.is_empty for term in self.terms)
-
-    def term(self, name: str) -> Term | None:
-        return next((term for term in self.terms if term.name == name), None)
 
     def __repr__(self) -> str:
         return "{" + ", ".join(repr(term) for term in self.terms) + "}"
