@@ -728,10 +728,12 @@ class Registry:
             except DmgError as exc:
                 report.problems.append(f"entry {stored.cid} (#{stored.position}, {stored.log}): {exc}")
         report.problems += await tree.finish(self.log)
+        stored_namespaces = await self.store.load_namespaces(replay.namespaces)
         for name, state in replay.namespaces.items():
-            if await self.store.load_namespace(name) != state:
+            if stored_namespaces[name] != state:
                 report.problems.append(f"namespace {name}: stored state differs from the replayed log")
+        stored_logs = await self.store.load_dxn_logs(log.dxn for log in replay.dxn_logs.values())
         for name, log in replay.dxn_logs.items():
-            if await self.store.load_dxn_log(DXN.parse(name)) != log:
+            if stored_logs[name] != log:
                 report.problems.append(f"{name}: stored versions differ from the replayed log")
         return report

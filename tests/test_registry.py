@@ -325,6 +325,21 @@ async def test_fsck_detects_a_corrupted_block(registry: Registry, key: SigningKe
     assert any(str(bundle.index.chunks[0]) in problem for problem in report.problems)
 
 
+async def test_fsck_detects_stored_states_that_differ_from_the_replayed_logs(
+    registry: Registry, key: SigningKey, bundle: Bundle
+) -> None:
+    await claim_namespace(registry, "com.example", key)
+    await publish(registry, key, X, "1.0.0", bundle)
+    path = Path(registry.store.path)  # type: ignore[attr-defined]
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE namespaces SET seq = 7 WHERE namespace = 'com.example'")
+        connection.execute("UPDATE versions SET yanked = 1, yank_reason = 'forged' WHERE dxn = ?", (X,))
+    assert (await registry.fsck()).problems == [
+        "namespace com.example: stored state differs from the replayed log",
+        f"{X}: stored versions differ from the replayed log",
+    ]
+
+
 async def test_store_survives_reopen(tmp_path: Path, key: SigningKey, bundle: Bundle) -> None:
     async with await Registry.open(tmp_path / "r") as registry:
         await claim_namespace(registry, "com.example", key)
