@@ -44,7 +44,6 @@ from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import (
     BundleError,
-    CIDError,
     ConfigError,
     DmgError,
     KeyFileError,
@@ -715,7 +714,7 @@ class Registry:
                 cid.verify(data)
                 if cid.codec == DAG_CBOR:
                     codec.decode(data)
-            except (CIDError, DmgError) as exc:
+            except DmgError as exc:
                 report.problems.append(f"block {cid}: {exc}")
         replay = _Batch(self.store, None)
         tree = _TreeCheck(self.store)
