@@ -14,7 +14,7 @@ from orchestrator.runtimes.cache import CompiledModule
 from orchestrator.runtimes.epoch import EpochTicker
 from orchestrator.runtimes.hostcalls import HostState, serving
 from orchestrator.runtimes.outcome import GuestOutput, failure_from
-from orchestrator.runtimes.sandbox import arm, memory_size, new_store, wasi_config
+from orchestrator.runtimes.sandbox import arm, memory_size, new_store, starts_too_big, wasi_config
 from orchestrator.runtimes.stdio import CappedSink
 
 ENTRY_POINT = "_start"
@@ -28,9 +28,9 @@ def run_command(
     The failure is returned, not raised, so that its traceback does not keep this frame's store alive.
     """
     grants, limits = state.grants, state.grants.limits
-    if compiled.initial_memory > limits.memory:
-        detail = f"the module starts with {compiled.initial_memory} bytes of memory; the limit is {limits.memory}"
-        return InvocationError(FailureKind.OUT_OF_MEMORY, detail)
+    too_big = starts_too_big(compiled, limits)
+    if too_big is not None:
+        return too_big
     stdout, stderr = CappedSink(limits.output), CappedSink(limits.logs)
     argv = [state.context.module, state.context.function]
     store = new_store(engine, wasi_config(argv, payload, stdout, stderr, grants.storage), limits)

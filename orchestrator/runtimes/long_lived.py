@@ -24,18 +24,11 @@ from orchestrator.runtimes.epoch import EpochTicker
 from orchestrator.runtimes.hostcalls import HostState, serving
 from orchestrator.runtimes.limits import Limits
 from orchestrator.runtimes.outcome import GuestOutput, failure_from, memory_exhausted
-from orchestrator.runtimes.sandbox import arm, new_store, wasi_config
+from orchestrator.runtimes.sandbox import arm, new_store, starts_too_big, wasi_config
 from orchestrator.runtimes.stdio import CappedSink
 
 INITIALIZER = "_initialize"
 _U32 = 0xFFFFFFFF
-
-
-def _starts_too_big(compiled: CompiledModule, limits: Limits) -> InvocationError | None:
-    if compiled.initial_memory <= limits.memory:
-        return None
-    detail = f"the module starts with {compiled.initial_memory} bytes of memory; the limit is {limits.memory}"
-    return InvocationError(FailureKind.OUT_OF_MEMORY, detail)
 
 
 class LongLivedInstance:
@@ -64,7 +57,7 @@ class LongLivedInstance:
     ) -> LongLivedInstance | InvocationError:
         """Instantiate ``compiled`` and run its ``_initialize``, under the limits of ``state``'s grants."""
         grants, limits = state.grants, state.grants.limits
-        too_big = _starts_too_big(compiled, limits)
+        too_big = starts_too_big(compiled, limits)
         if too_big is not None:
             return too_big
         logs = CappedSink(limits.logs)

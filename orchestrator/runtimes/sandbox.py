@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import wasmtime
 
+from orchestrator.errors import FailureKind, InvocationError
+from orchestrator.runtimes.cache import CompiledModule
 from orchestrator.runtimes.epoch import EpochTicker
 from orchestrator.runtimes.limits import Limits
 from orchestrator.runtimes.stdio import CappedSink, set_stdin_bytes, writer_for
@@ -26,6 +28,14 @@ def wasi_config(
     if storage is not None:
         config.preopen_dir(str(storage.path), GUEST_PATH, storage.writable)
     return config
+
+
+def starts_too_big(compiled: CompiledModule, limits: Limits) -> InvocationError | None:
+    """``OUT_OF_MEMORY`` when the module's initial linear memory is already above the limit, else ``None``."""
+    if compiled.initial_memory <= limits.memory:
+        return None
+    detail = f"the module starts with {compiled.initial_memory} bytes of memory; the limit is {limits.memory}"
+    return InvocationError(FailureKind.OUT_OF_MEMORY, detail)
 
 
 def new_store(engine: wasmtime.Engine, config: wasmtime.WasiConfig, limits: Limits) -> wasmtime.Store:
