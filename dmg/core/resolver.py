@@ -121,6 +121,17 @@ def parse_host_api(text: str) -> tuple[str, Version]:
     return str(dxn.base), version
 
 
+def _is_api_version(item: object) -> bool:
+    """Whether ``item`` is an ``(API name, Version)`` pair, as metadata ``provides`` and host APIs hold."""
+    return (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and bool(item[0])
+        and isinstance(item[1], Version)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One released version of a package, whether it is yanked, and (from a registry) its record's CID."""
@@ -149,9 +160,7 @@ class Metadata:
             if not isinstance(items, tuple) or not all(isinstance(item, Dependency) for item in items):
                 raise RecordError(f"metadata {where} must be a tuple of Dependency")
         for item in self.provides:
-            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) and item[0]) or not (
-                isinstance(item[1], Version)
-            ):
+            if not _is_api_version(item):
                 raise RecordError(f"metadata provides must hold (api name, Version) pairs, not {item!r}")
 
     @classmethod
@@ -1062,9 +1071,7 @@ class Resolver:
         host_list = tuple(host_apis)
         host: dict[str, set[Version]] = {}
         for item in host_list:
-            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) and item[0]) or not (
-                isinstance(item[1], Version)
-            ):
+            if not _is_api_version(item):
                 raise RecordError(f"a host API must be an (api name, Version) pair, not {item!r}")
             host.setdefault(API_PREFIX + item[0], set()).add(item[1])
         frozen = {name: frozenset(versions) for name, versions in host.items()}
