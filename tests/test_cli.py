@@ -13,15 +13,15 @@ from click.testing import CliRunner, Result
 from dmg.cli.main import cli
 
 
-def dmg(*args: str, ok: bool = True) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def dmg(*args: str, ok: bool = True, env: dict[str, str] | None = None) -> Result:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
     if ok:
         assert result.exit_code == 0, result.output + result.stderr
     return result
 
 
-def dmg_json(*args: str) -> object:
-    return json.loads(dmg(*args, "--json").stdout)
+def dmg_json(*args: str, env: dict[str, str] | None = None) -> object:
+    return json.loads(dmg(*args, "--json", env=env).stdout)
 
 
 @pytest.fixture

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from rich.console import Console
 
-from dmg.cli.main import cli
 from dmg.cli.transfer import PROGRESS_THRESHOLD, TransferBar
 from dmg.core.cid import write_varint
 from dmg.service.server import BackgroundServer
 from dmg.service.settings import Settings
+from tests.test_cli import dmg, dmg_json
 
 NAME = "com.example/function/hello"
-
-
-def dmg(*args: str, ok: bool = True, env: dict[str, str] | None = None) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
-    if ok:
-        assert result.exit_code == 0, result.output + result.stderr
-    return result
-
-
-def dmg_json(*args: str, env: dict[str, str] | None = None) -> object:
-    return json.loads(dmg(*args, "--json", env=env).stdout)
 
 
 def large_wasm(size: int) -> bytes:
@@ -43,14 +30,6 @@ def large_wasm(size: int) -> bytes:
         return bytes([number]) + write_varint(len(payload)) + payload
 
     return b"\0asm\x01\x00\x00\x00" + section(5, memory) + section(11, segment)
-
-
-@pytest.fixture(autouse=True)
-def trust_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Pins and checkpoints go to a fresh trust store per test, never to the user's own."""
-    config = tmp_path / "config"
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
-    return config / "dmg" / "trust"
 
 
 @pytest.fixture
