@@ -19,8 +19,7 @@ from typing import Any
 import wasmtime
 
 from orchestrator.errors import FailureKind, InvocationError
-
-MiB = 1024 * 1024
+from orchestrator.runtimes.limits import MiB
 
 
 @dataclass(frozen=True)
