@@ -58,6 +58,3 @@ class Grants:
         object.__setattr__(self, "dependencies", frozenset(self.dependencies))
         if self.dependencies and self.call is None:
             raise GrantError("grants.call: dependencies are granted but no call handler reaches them")
-
-    def may_call(self, module: str) -> bool:
-        return self.call is not None and module in self.dependencies
