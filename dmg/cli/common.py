@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from dmg.client.base import RegistryClient, open_client
+from dmg.client.transparency import TrustPolicy
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
@@ -34,11 +35,13 @@ key_option = click.option(
 )
 
 
-def run_with_client(target: str | None, work: Callable[[RegistryClient], Awaitable[T]]) -> T:
-    """Open the registry at ``target``, run ``work`` with it, close it."""
+def run_with_client(
+    target: str | None, work: Callable[[RegistryClient], Awaitable[T]], *, trust: TrustPolicy | None = None
+) -> T:
+    """Open the registry at ``target`` (an HTTP one judged by ``trust``), run ``work`` with it, close it."""
 
     async def main() -> T:
-        client = await open_client(target)
+        client = await open_client(target, trust=trust)
         try:
             return await work(client)
         finally:

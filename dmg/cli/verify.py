@@ -9,13 +9,11 @@ storage) the pinning, age and consistency checks are left out. Any failure is an
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import click
 
-from dmg.cli.common import emit, json_option, registry_option
-from dmg.client.base import open_client
+from dmg.cli.common import emit, json_option, registry_option, run_with_client
 from dmg.client.transparency import DEFAULT_MAX_AGE_MS, TrustPolicy, Verification
 from dmg.client.trust import TrustStore
 from dmg.core.dxn import DXN
@@ -45,14 +43,7 @@ def verify(target: str, registry: str | None, registry_key: str | None, max_age:
     dxn = DXN.parse(target)
     policy = TrustPolicy(TrustStore.default(), registry_key, int(max_age * 1000))
 
-    async def work() -> Verification:
-        client = await open_client(registry, trust=policy)
-        try:
-            return await client.verify(dxn)
-        finally:
-            await client.close()
-
-    result = asyncio.run(work())
+    result: Verification = run_with_client(registry, lambda client: client.verify(dxn), trust=policy)
     signed = datetime.fromtimestamp(result.checkpoint.time / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     lines = [
         f"verified {result.dxn}@{result.version}" + (" (yanked)" if result.yanked else ""),
