@@ -7,12 +7,11 @@ one endpoint with its own, smaller limit. Both answer in the REST error shape of
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dmg.core.errors import DmgError, TooLargeError
+from dmg.web.responses import error_json
 
 
 def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
@@ -43,10 +42,10 @@ class BodyLimitMiddleware:
         try:
             declared = _declared_length(scope["headers"])
         except DmgError as exc:
-            await _send_error(send, 400, exc)
+            await _send_error(scope, receive, send, 400, exc)
             return
         if declared is not None and declared > self.limit:
-            await _send_error(send, 413, _too_large(declared, self.limit))
+            await _send_error(scope, receive, send, 413, _too_large(declared, self.limit))
             return
         received = 0
         started = False
@@ -70,14 +69,11 @@ class BodyLimitMiddleware:
         except TooLargeError as exc:
             if started:
                 raise
-            await _send_error(send, 413, exc)
+            await _send_error(scope, receive, send, 413, exc)
 
 
-async def _send_error(send: Send, status: int, error: DmgError) -> None:
-    body = json.dumps({"error": {"code": error.code, "message": str(error)}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+async def _send_error(scope: Scope, receive: Receive, send: Send, status: int, error: DmgError) -> None:
+    await error_json(status, error.code, str(error))(scope, receive, send)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
