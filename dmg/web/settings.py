@@ -71,8 +71,8 @@ class LayeredSettings:
         """
         flags = {name: value for name, value in (flags or {}).items() if value is not None}
         environ = environ or {}
-        path = config_file or flags.pop("config", None) or environ.get(cls.config_env)
-        flags.pop("config", None)
+        config_flag = flags.pop("config", None)
+        path = config_file or config_flag or environ.get(cls.config_env)
         known = cls.fields()
         merged: dict[str, Any] = {}
         if path:
