@@ -42,7 +42,6 @@ import asyncio
 import logging
 import shutil
 import time
-import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -68,6 +67,7 @@ from orchestrator.install import Installer, InstallPlan, PlannedModule, entry_mo
 from orchestrator.lifecycle import Action, FunctionState, transition
 from orchestrator.policy import GrantedResources, GrantSet, Policy, refuse
 from orchestrator.runtimes import AllowList, CallRequest, DataDirectory, Grants, InstalledModule, Mode, WasiRuntime
+from orchestrator.runtimes.context import new_invocation_id
 from orchestrator.runtimes.limits import MiB
 from orchestrator.state import FunctionRow, InvocationRow, InvocationStatus, StateStore
 
@@ -443,7 +443,7 @@ class Orchestrator:
             return await self._enqueue(function, entry, event)
         if function.state is not FunctionState.RUNNING:
             raise NotRunningError(f"{function.dxn} is {function.state}; start it to invoke it")
-        row = InvocationRow(str(uuid.uuid4()), function.dxn, entry, InvocationStatus.RUNNING, event, now_ms())
+        row = InvocationRow(new_invocation_id(), function.dxn, entry, InvocationStatus.RUNNING, event, now_ms())
         outcome = await self._in_worker(self._run, function, row)
         recorded = await self.state.add_invocation(outcome.row)
         self._observe(recorded)
@@ -454,7 +454,7 @@ class Orchestrator:
     async def _enqueue(self, function: InstalledFunction, entry: str, event: Any) -> InvocationRow:
         if await self.state.count_queued(function.dxn) >= self.max_queue:
             raise QueueFullError(f"{function.dxn} is paused with {self.max_queue} invocations queued; resume it first")
-        row = InvocationRow(str(uuid.uuid4()), function.dxn, entry, InvocationStatus.QUEUED, event, now_ms())
+        row = InvocationRow(new_invocation_id(), function.dxn, entry, InvocationStatus.QUEUED, event, now_ms())
         return await self.state.add_invocation(row)
 
     def _run(self, function: InstalledFunction, row: InvocationRow, depth: int = 0, agent: Any = None) -> _Outcome:
@@ -495,7 +495,7 @@ class Orchestrator:
         if callee.state is not FunctionState.RUNNING:
             raise NotRunningError(f"{request.module} is {callee.state}")
         row = InvocationRow(
-            str(uuid.uuid4()), callee.dxn, request.function, InvocationStatus.RUNNING, request.event, now_ms()
+            new_invocation_id(), callee.dxn, request.function, InvocationStatus.RUNNING, request.event, now_ms()
         )
         outcome = self._run(callee, row, request.caller.depth + 1, request.caller.agent)
         self._loop.call_soon_threadsafe(self._spawn, self._record_call(outcome.row))
