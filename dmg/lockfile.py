@@ -46,9 +46,9 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeVar
 
 import networkx as nx
 
@@ -59,6 +59,8 @@ from dmg.core.graph import API, Edge, build_graph, install_order
 from dmg.core.resolver import Dependency, Provider, RecordSource, Solution, prefetch
 from dmg.core.semver import Version
 
+T = TypeVar("T")
+
 LOCK_VERSION: Final = 1
 HOST: Final = "host"
 HEADER: Final = (
@@ -67,34 +69,29 @@ HEADER: Final = (
 )
 
 
-def _dxn(text: Any, where: str) -> DXN:
+def _parsed(text: Any, parse: Callable[[str], T], what: str, where: str) -> T:
+    """``parse(text)``, with any problem a :class:`LockfileError` saying ``where`` (``what``: "a DXN", ...)."""
     if not isinstance(text, str):
-        raise LockfileError(f"{where}: must be a DXN string")
+        raise LockfileError(f"{where}: must be {what} string")
     try:
-        dxn = DXN.parse(text)
+        return parse(text)
     except DmgError as exc:
         raise LockfileError(f"{where}: {exc}") from exc
+
+
+def _dxn(text: Any, where: str) -> DXN:
+    dxn = _parsed(text, DXN.parse, "a DXN", where)
     if dxn.selector is not None:
         raise LockfileError(f"{where}: {text!r} must not carry an @version")
     return dxn
 
 
 def _version(text: Any, where: str) -> Version:
-    if not isinstance(text, str):
-        raise LockfileError(f"{where}: must be a version string")
-    try:
-        return Version.parse(text)
-    except DmgError as exc:
-        raise LockfileError(f"{where}: {exc}") from exc
+    return _parsed(text, Version.parse, "a version", where)
 
 
 def _cid(text: Any, where: str) -> CID:
-    if not isinstance(text, str):
-        raise LockfileError(f"{where}: must be a CID string")
-    try:
-        return CID.parse(text)
-    except DmgError as exc:
-        raise LockfileError(f"{where}: {exc}") from exc
+    return _parsed(text, CID.parse, "a CID", where)
 
 
 def _requirement(text: Any, where: str) -> Dependency:
