@@ -478,8 +478,6 @@ class HttpClient:
     async def fsck(self) -> FsckReport:
         raise DmgError(f"fsck runs on a local data directory, not on a registry service ({self.base_url})")
 
-    # --- questions --------------------------------------------------------------------------------------------
-
     # --- the transparency log (a LogSource for dmg.client.transparency) ---------------------------------------
 
     async def checkpoint_note(self) -> str:
