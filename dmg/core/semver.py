@@ -381,6 +381,11 @@ class _Scanner:
         minor = self.number("minor")
         self.dot("minor")
         patch = self.number("patch")
+        prerelease, build = self.qualifiers()
+        return Version(major, minor, patch, prerelease, build)
+
+    def qualifiers(self) -> tuple[tuple[Identifier, ...], tuple[str, ...]]:
+        """An optional ``-prerelease`` and then an optional ``+build``, each empty when absent."""
         prerelease: tuple[Identifier, ...] = ()
         build: tuple[str, ...] = ()
         if self.peek() == "-":
@@ -389,7 +394,7 @@ class _Scanner:
         if self.peek() == "+":
             self.pos += 1
             build = tuple(str(identifier) for identifier in self.identifiers("build"))
-        return Version(major, minor, patch, prerelease, build)
+        return prerelease, build
 
     def partial(self) -> _Partial:
         """``xr ( . xr ( . xr qualifier? )? )?`` where ``xr`` is a number or one of ``x X *``."""
@@ -406,13 +411,7 @@ class _Scanner:
         if self.peek() in "-+" and self.peek():
             if patch is None:
                 raise ParseProblem("a prerelease or build needs a full major.minor.patch version", self.pos)
-            prerelease: tuple[Identifier, ...] = ()
-            if self.peek() == "-":
-                self.pos += 1
-                prerelease = self.identifiers("prerelease")
-            if self.peek() == "+":
-                self.pos += 1
-                self.identifiers("build")
+            prerelease, _ = self.qualifiers()
             return _Partial(major, minor, patch, prerelease)
         return _Partial(major, minor, patch)
 
