@@ -72,6 +72,13 @@ def _name_problem(name: object) -> str | None:
     return _text_problem(name)
 
 
+def _line_problem(line: object) -> str | None:
+    """Why ``line`` cannot be one line of a checkpoint body (empty, not text, or more than one line), or None."""
+    if not isinstance(line, str) or not line:
+        return "must be a non-empty string"
+    return _text_problem(line) or ("must be one line" if "\n" in line else None)
+
+
 def _decode_base64(text: str) -> bytes | None:
     try:
         return base64.b64decode(text, validate=True)
@@ -296,8 +303,7 @@ class Checkpoint:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        problem = "must be a non-empty string" if not isinstance(self.origin, str) or not self.origin else None
-        problem = problem or _text_problem(self.origin) or ("must be one line" if "\n" in self.origin else None)
+        problem = _line_problem(self.origin)
         if problem:
             raise RecordError(f"checkpoint origin {problem}")
         if not isinstance(self.size, int) or isinstance(self.size, bool) or not 0 <= self.size <= MAX_TREE_SIZE:
@@ -306,8 +312,7 @@ class Checkpoint:
             raise RecordError(f"checkpoint root hash must be {ROOT_HASH_SIZE} bytes")
         object.__setattr__(self, "extensions", tuple(self.extensions))
         for number, line in enumerate(self.extensions, start=1):
-            problem = "must be a non-empty string" if not isinstance(line, str) or not line else None
-            problem = problem or _text_problem(line) or ("must be one line" if "\n" in line else None)
+            problem = _line_problem(line)
             if problem:
                 raise RecordError(f"checkpoint extension line {number} {problem}")
 
