@@ -93,7 +93,7 @@ def test_run_invoke_and_read_logs(dmg: Runner, orchestrator: Orchestrator, tmp_p
     logs = dmg("fn", "logs", ECHO, "--last", "2")
     heads = [line for line in logs.output.splitlines() if line.startswith("#")]
     assert len(heads) == 2 and " event succeeded " in heads[0]
-    assert heads[1].endswith(" fail failed: EXIT(3): exited with code 3") or " fail failed " in heads[1]
+    assert " fail failed " in heads[1] and heads[1].endswith(" ms: EXIT(3): exited with code 3")
     assert "  | echo: failing on purpose" in logs.output
 
 
