@@ -127,9 +127,8 @@ def check_log_head(log: str, head: LogHead, entry: NamespaceEntry | DXNEntry) ->
 
 @dataclass(frozen=True)
 class ExportedRelease:
-    """A release found in an exported CAR: the entry's CID, the entry, and its record's verified envelope."""
+    """A release found in an exported CAR: the entry, and its record's verified envelope."""
 
-    cid: CID
     entry: Release
     record: Envelope
 
@@ -160,7 +159,7 @@ def verified_export(car: Car, dxns: Iterable[DXN]) -> list[ExportedRelease]:
                 raise BundleError(
                     f"the exported bundle of {entry.dxn}@{entry.version} is not its record's: {exc}"
                 ) from exc
-            releases.append(ExportedRelease(root, entry, envelope))
+            releases.append(ExportedRelease(entry, envelope))
     for dxn in dxns:
         selector = dxn.version_selector()
         matching = [
