@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import yaml
 
-from dmg.core.cid import CID
+from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError, ManifestError
 from dmg.core.records import ModuleRecord
@@ -179,7 +179,7 @@ class Manifest:
         if "mode" in data:
             fields["mode"] = parse_mode(data["mode"], "mode")
         manifest = cls(path, (path.parent / data["bundle"]).resolve(), fields)
-        manifest.to_record(CID.of(b"", 0x55))
+        manifest.to_record(CID.of(b"", RAW))
         return manifest
 
     def to_record(self, bundle: CID) -> ModuleRecord:
