@@ -18,7 +18,7 @@ from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, NotFoundError, RangeError, RecordError, ResolutionError
 from dmg.core.keys import SigningKey
-from dmg.core.records import ModuleRecord
+from dmg.core.records import ModuleRecord, Requirement
 from dmg.core.resolver import (
     ANY_VERSION,
     Candidate,
@@ -571,6 +571,23 @@ def test_from_record_keeps_specs_and_cids() -> None:
         bundle=bundle,
     )
     assert Metadata.from_record(record) == Metadata(bundle=bundle)
+    echo, mail = "org.dxos/api/echo", "com.example/api/mail"
+    record = ModuleRecord(
+        dxn=DXN.parse(A),
+        version=Version(1, 0, 0),
+        runtime="wasi",
+        bundle=bundle,
+        provides=((DXN.parse(mail), Version(1, 2, 0)),),
+        requires=(Requirement(DXN.parse(echo), "^0.1"),),
+        dependencies=(Requirement(DXN.parse(B), "~1.2"),),
+    )
+    # Dependency equality compares the spec as written, so "~1.2" must survive, not a normalised range.
+    assert Metadata.from_record(record) == Metadata(
+        dependencies=(Dependency(B, "~1.2"),),
+        requires=(Dependency(echo, "^0.1"),),
+        provides=((mail, Version(1, 2, 0)),),
+        bundle=bundle,
+    )
 
 
 # --- describing ranges ----------------------------------------------------------------------------------------
