@@ -69,8 +69,8 @@ def range_admitting(rng: random.Random, good: Version) -> str:
     return rng.choice(styles)
 
 
-def build_satisfiable(modules: int, versions: int, seed: int) -> tuple[InMemoryProvider, list[Version]]:
-    """The satisfiable registry and each module's good version."""
+def build_satisfiable(modules: int, versions: int, seed: int) -> InMemoryProvider:
+    """The satisfiable registry."""
     rng = random.Random(seed)
     provider = InMemoryProvider()
     all_versions = [version_of(index) for index in range(versions)]
@@ -94,7 +94,7 @@ def build_satisfiable(modules: int, versions: int, seed: int) -> tuple[InMemoryP
                 wanted[victim] = f"<{target_good.major}" if rng.random() < TRAP_OLD else f"^{target_good.major + 7}"
             metadata = Metadata(tuple(Dependency(name, spec) for name, spec in sorted(wanted.items())))
             provider.add(module_name(index), version, metadata)
-    return provider, good
+    return provider
 
 
 def add_pigeonholes(provider: InMemoryProvider, holes: int) -> list[Dependency]:
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.modules, args.root_sets, args.repeat, args.holes = 300, 2, 2, 5
 
     started = time.perf_counter()
-    provider, _ = build_satisfiable(args.modules, args.versions, args.seed)
+    provider = build_satisfiable(args.modules, args.versions, args.seed)
     rng = random.Random(args.seed + 1)
     unsat_roots = add_pigeonholes(provider, args.holes)
     built = time.perf_counter() - started
