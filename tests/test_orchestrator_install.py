@@ -30,26 +30,19 @@ from tests.conftest import claim_namespace, module_record, publish
 APP, LIB, BASE = "com.example/function/app", "com.example/function/lib", "com.example/function/base"
 
 
-def test_modes_default_to_lambda_and_functions_may_choose() -> None:
+def test_modes_default_to_lambda_and_functions_may_choose(bundle: Bundle) -> None:
     functions = (FunctionSpec("a"), FunctionSpec("b", unrecognized_fields={"mode": "lambda"}))
-    assert entry_modes(module_record(APP, "1.0.0", _bundle(), functions=functions)) == {
+    assert entry_modes(module_record(APP, "1.0.0", bundle, functions=functions)) == {
         "a": Mode.LAMBDA,
         "b": Mode.LAMBDA,
     }
-    record = module_record(APP, "1.0.0", _bundle(), functions=functions, unrecognized_fields={"mode": "long-lived"})
+    record = module_record(APP, "1.0.0", bundle, functions=functions, unrecognized_fields={"mode": "long-lived"})
     assert entry_modes(record) == {"a": Mode.LONG_LIVED, "b": Mode.LAMBDA}
     with pytest.raises(RecordError, match=r"^mode: must be 'lambda' or 'long-lived', not 'forever'"):
-        entry_modes(module_record(APP, "1.0.0", _bundle(), unrecognized_fields={"mode": "forever"}))
+        entry_modes(module_record(APP, "1.0.0", bundle, unrecognized_fields={"mode": "forever"}))
     bad = (FunctionSpec("a", unrecognized_fields={"mode": 3}),)
     with pytest.raises(RecordError, match=r"^functions\.a\.mode: must be"):
-        entry_modes(module_record(APP, "1.0.0", _bundle(), functions=bad))
-
-
-def _bundle() -> Bundle:
-    from dmg.core.bundle import build_bundle
-    from tests.wasm_functions import function_wasm
-
-    return build_bundle(function_wasm("echo"), "wasi")
+        entry_modes(module_record(APP, "1.0.0", bundle, functions=bad))
 
 
 @pytest.fixture
