@@ -127,6 +127,13 @@ def resolution(prepared: PreparedRelease, **changes: Any) -> dict[str, Any]:
     return {**answer, **changes}
 
 
+async def endless_zeros() -> AsyncIterator[bytes]:
+    """A body that never ends."""
+    while True:
+        yield b"\0" * 65536
+        await asyncio.sleep(0)
+
+
 # --- blocks -------------------------------------------------------------------------------------------------
 
 
@@ -148,13 +155,7 @@ async def test_get_block_refuses_bytes_that_do_not_match(hostile: tuple[Hostile,
 async def test_endless_block_is_cut_off_at_the_block_size_limit(hostile: tuple[Hostile, HttpClient]) -> None:
     server, client = hostile
     cid = CID.of(b"x", RAW)
-
-    async def forever() -> AsyncIterator[bytes]:
-        while True:
-            yield b"\0" * 65536
-            await asyncio.sleep(0)
-
-    server.on("GET", f"/ipfs/{cid}", StreamingResponse(forever()))
+    server.on("GET", f"/ipfs/{cid}", StreamingResponse(endless_zeros()))
     with pytest.raises(TooLargeError, match="passed the 1048576-byte limit"):
         await client.get_block(cid)
 
@@ -163,12 +164,7 @@ async def test_endless_export_is_cut_off_at_max_response_bytes(hostile_server: t
     server, url = hostile_server
 
     async def endless(request: Request) -> Response:
-        async def forever() -> AsyncIterator[bytes]:
-            while True:
-                yield b"\0" * 65536
-                await asyncio.sleep(0)
-
-        return StreamingResponse(forever(), media_type="application/vnd.ipld.car")
+        return StreamingResponse(endless_zeros(), media_type="application/vnd.ipld.car")
 
     server.handlers = {("GET", "/api/v1/export"): endless}
     async with HttpClient(url, timeout=5, max_response_bytes=3 << 20, check_log=False) as client:
