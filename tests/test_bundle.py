@@ -350,6 +350,12 @@ async def test_index_cid_must_be_dag_cbor(big_bundle: Bundle, assemble: Assemble
         await assemble(str(big_bundle.cid), blocks_of(big_bundle))
 
 
+async def test_index_cid_with_an_unsupported_hash(assemble: Assemble) -> None:
+    blake2b = CID(b"\x01\x71\xa0\xe4\x02\x20" + bytes(32))
+    with pytest.raises(BundleError, match=f"bundle index {blake2b} cannot be verified: unsupported multihash 0xb220"):
+        await assemble(blake2b, {blake2b: codec.encode({})})
+
+
 async def test_index_that_is_not_dag_cbor_or_not_a_map(assemble: Assemble) -> None:
     not_cbor = b"\xa1\x61"
     cid = CID.of(not_cbor, DAG_CBOR)
