@@ -68,7 +68,6 @@ from orchestrator.lifecycle import Action, FunctionState, transition
 from orchestrator.policy import GrantedResources, GrantSet, Policy, refuse
 from orchestrator.runtimes import AllowList, CallRequest, DataDirectory, Grants, InstalledModule, Mode, WasiRuntime
 from orchestrator.runtimes.context import new_invocation_id
-from orchestrator.runtimes.limits import MiB
 from orchestrator.state import FunctionRow, InvocationRow, InvocationStatus, StateStore
 
 logger = logging.getLogger("orchestrator")
@@ -190,7 +189,6 @@ class Orchestrator:
         keep: int = 200,
         observer: Observer | None = None,
         http_timeout: float = 10.0,
-        http_max_response: int = 1 * MiB,
     ) -> Orchestrator:
         """Open the orchestrator on ``data_dir``, installing from ``registry`` (a URL or data directory; the
         default registry when None) whose transparency log is signed with ``registry_key`` (None: the key it
@@ -198,12 +196,7 @@ class Orchestrator:
         directory = Path(data_dir)
         policy = policy or Policy()
         state = await StateStore.open(directory, keep=keep)
-        runtime = WasiRuntime(
-            directory / "compiled",
-            policy=policy.limit_policy,
-            http_timeout=http_timeout,
-            http_max_response=http_max_response,
-        )
+        runtime = WasiRuntime(directory / "compiled", policy=policy.limit_policy, http_timeout=http_timeout)
         orchestrator = cls(
             directory,
             state,
