@@ -383,9 +383,6 @@ class Term:
         self.range = versions
         self.positive = positive
 
-    def inverse(self) -> Term:
-        return Term(self.name, self.range, not self.positive)
-
     def __repr__(self) -> str:
         return f"Term({'' if self.positive else 'not '}{self.name} {self.range})"
 
