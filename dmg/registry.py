@@ -40,7 +40,7 @@ from dmg.core.bundle import BundleIndex, assemble_bundle, bundle_block_cids, che
 from dmg.core.car import read_car, write_car
 from dmg.core.checkpoint import NoteSigner, SignedCheckpoint
 from dmg.core.cid import CID, DAG_CBOR
-from dmg.core.dxn import DXN
+from dmg.core.dxn import DXN, is_authority
 from dmg.core.envelope import Envelope
 from dmg.core.errors import (
     BundleError,
@@ -319,11 +319,7 @@ class Admission:
 
     def __post_init__(self) -> None:
         for name in self.reserved:
-            try:
-                valid = DXN(name, ("kind", "name")).authority == name
-            except DmgError:
-                valid = False
-            if not valid:
+            if not is_authority(name):
                 raise ConfigError(f"reserved namespace {name!r} is not a lowercase authority such as com.example")
 
     def reservation(self, namespace: str) -> str | None:

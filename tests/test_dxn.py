@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmg.core.dxn import DXN
+from dmg.core.dxn import DXN, is_authority
 from dmg.core.errors import DXNError
 from dmg.core.semver import Range, Version
 
@@ -237,3 +237,11 @@ def test_any_text_parses_canonically_or_fails_with_a_located_error(text: str) ->
         assert 0 <= position <= len(text)
     else:
         assert DXN.parse(str(dxn)) == dxn
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("com.example", True), ("org.dxos.labs", True), ("Com.Example", False), ("com..x", False), ("", False)],
+)
+def test_is_authority_accepts_only_canonical_namespaces(name: str, expected: bool) -> None:
+    assert is_authority(name) is expected

@@ -128,6 +128,14 @@ class DXN:
         return f"DXN({str(self)!r})"
 
 
+def is_authority(name: str) -> bool:
+    """Whether ``name`` is a DXN authority (a namespace such as ``com.example``) written in its canonical lowercase."""
+    try:
+        return DXN(name, ("kind", "name")).authority == name
+    except DXNError:
+        return False
+
+
 def _join(authority: str, path: tuple[str, ...], selector: str | None) -> str:
     text = authority + "/" + "/".join(path)
     return text if selector is None else f"{text}@{selector}"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from dmg.core.dxn import DXN
-from dmg.core.errors import ConfigError, DXNError
+from dmg.core.dxn import is_authority
+from dmg.core.errors import ConfigError
 from dmg.paths import default_data_dir
 from dmg.web.settings import LayeredSettings, MiB
 
@@ -71,17 +71,10 @@ class Settings(LayeredSettings):
         if "+" in self.checkpoint_origin or any(char.isspace() for char in self.checkpoint_origin):
             raise ConfigError(f"checkpoint_origin: {self.checkpoint_origin!r} must hold no spaces and no '+'")
         for name in self.reserved:
-            if not _is_authority(name):
+            if not is_authority(name):
                 raise ConfigError(f"reserved_namespaces: {name!r} is not a lowercase authority such as com.example")
 
     @property
     def reserved(self) -> tuple[str, ...]:
         """The reserved namespaces, from :attr:`reserved_namespaces`."""
         return tuple(name.strip() for name in self.reserved_namespaces.split(",") if name.strip())
-
-
-def _is_authority(name: str) -> bool:
-    try:
-        return DXN(name, ("kind", "name")).authority == name
-    except DXNError:
-        return False
