@@ -15,8 +15,7 @@ from dmg.cli.main import cli
 
 def dmg(*args: str, ok: bool = True, env: dict[str, str] | None = None) -> Result:
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
-    if ok:
-        assert result.exit_code == 0, result.output + result.stderr
+    assert (result.exit_code == 0) == ok, result.output + result.stderr
     return result
 
 

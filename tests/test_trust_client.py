@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dmg.cli.main import cli
 from dmg.client.transparency import (
     CheckpointRollbackError,
     InclusionError,
@@ -39,6 +37,7 @@ from dmg.publisher import claim, release_bundle, yank
 from dmg.registry import Registry
 from dmg.service.server import BackgroundServer
 from tests.conftest import claim_namespace, module_record, publish
+from tests.test_cli import dmg
 from tests.test_service_app import server_settings
 
 X = DXN.parse("com.example/function/x")
@@ -202,12 +201,6 @@ def test_the_trust_store_pins_keys_and_keeps_the_newest_checkpoint(tmp_path: Pat
 
 
 # --- dmg verify ---------------------------------------------------------------------------------------------
-
-
-def dmg(*args: str, ok: bool = True) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    assert (result.exit_code == 0) == ok, result.output + result.stderr
-    return result
 
 
 @pytest.fixture
