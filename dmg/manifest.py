@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -23,8 +24,9 @@ import yaml
 
 from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
-from dmg.core.errors import DmgError, ManifestError
+from dmg.core.errors import DmgError, ManifestError, UnitError
 from dmg.core.records import ModuleRecord
+from dmg.core.units import parse_duration, parse_size
 
 MANIFEST_NAME: Final = "dmg.yml"
 TOP_LEVEL_KEYS: Final = (
@@ -42,41 +44,6 @@ TOP_LEVEL_KEYS: Final = (
 )
 MODES: Final = ("lambda", "long-lived")
 """How the orchestrator runs a module's functions (see ``docs/abi.md``); without a ``mode``, each is a lambda."""
-_SIZE_UNITS: Final = {
-    "": 1,
-    "b": 1,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-    "kb": 1000,
-    "mb": 1000**2,
-    "gb": 1000**3,
-}
-_DURATION_UNITS: Final = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
-_SIZE: Final = re.compile(r"\s*([0-9]+)\s*([a-zA-Z]*)\s*\Z")
-_DURATION: Final = re.compile(r"\s*([0-9]+)\s*(ms|s|m|h)\s*\Z")
-
-
-def parse_size(value: Any, key: str) -> int:
-    """``32MiB`` → 33554432; a bare integer is bytes."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    match = _SIZE.match(value) if isinstance(value, str) else None
-    if not match or match.group(2).lower() not in _SIZE_UNITS:
-        raise ManifestError(f"{key}: {value!r} is not a size (use e.g. 512KiB, 32MiB, 1GiB)")
-    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
-
-
-def parse_duration(value: Any, key: str) -> int:
-    """``5s`` → 5000 milliseconds; a bare integer is milliseconds."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match:
-        raise ManifestError(f"{key}: {value!r} is not a duration (use e.g. 500ms, 5s, 2m)")
-    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
-
-
 def parse_mode(value: Any, key: str) -> str:
     """``lambda`` or ``long-lived``, exactly."""
     if not isinstance(value, str) or value not in MODES:
@@ -91,21 +58,28 @@ def _check_function_modes(functions: Any) -> None:
             parse_mode(function["mode"], f"functions[{index}].mode")
 
 
+def _unit(parse: Callable[[Any, str], int], value: Any, key: str) -> int:
+    try:
+        return parse(value, key)
+    except UnitError as exc:
+        raise ManifestError(str(exc)) from exc
+
+
 def _resources(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ManifestError("resources: must be a mapping")
     out = dict(data)
     if "memory" in data:
-        out["memory"] = parse_size(data["memory"], "resources.memory")
+        out["memory"] = _unit(parse_size, data["memory"], "resources.memory")
     if "storage" in data:
-        out["storage"] = parse_size(data["storage"], "resources.storage")
+        out["storage"] = _unit(parse_size, data["storage"], "resources.storage")
     if "cpu" in data:
         cpu = data["cpu"]
         if not isinstance(cpu, dict):
             raise ManifestError("resources.cpu: must be a mapping such as {timeout: 5s}")
         out["cpu"] = dict(cpu)
         if "timeout" in cpu:
-            out["cpu"]["timeout"] = parse_duration(cpu["timeout"], "resources.cpu.timeout")
+            out["cpu"]["timeout"] = _unit(parse_duration, cpu["timeout"], "resources.cpu.timeout")
     return out
 
 

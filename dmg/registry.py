@@ -27,19 +27,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dmg.api.results import FsckReport, ImportResult, PublishResult, Resolution, VersionInfo, choose_version
 from dmg.core import codec
 from dmg.core.bundle import BundleIndex, assemble_bundle, bundle_block_cids, check_content
 from dmg.core.car import read_car, write_car
 from dmg.core.checkpoint import NoteSigner, SignedCheckpoint
 from dmg.core.cid import CID, DAG_CBOR
+from dmg.core.clock import MAX_CLOCK_SKEW_MS, now_ms
 from dmg.core.dxn import DXN, is_authority
 from dmg.core.envelope import Envelope
 from dmg.core.errors import (
@@ -70,10 +71,9 @@ from dmg.core.tlog import (
     inclusion_plan,
     leaf_hash,
 )
-from dmg.store.base import Commit, ReleaseRow, SearchDocument, Store, StoredEntry, VersionInfo
+from dmg.store.base import Commit, ReleaseRow, SearchDocument, Store, StoredEntry
 from dmg.store.sqlite import SQLiteStore
 
-MAX_CLOCK_SKEW_MS: Final = 5 * 60 * 1000
 INLINE_CHECK_SIZE: Final = 256 * 1024
 """Bundles up to this size are checked on the event loop; larger ones in a worker thread, so serving goes on."""
 OPERATOR_KEY_FILE: Final = "operator.key"
@@ -83,68 +83,6 @@ registry from a frozen one."""
 FSCK_TREE_BATCH: Final = 2048
 """Recomputed tree hashes compared with the stored ones per store read during fsck."""
 MAX_FSCK_TREE_PROBLEMS: Final = 10
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """The answer to "which version of this DXN": the version, its record and bundle, and whether it is yanked."""
-
-    dxn: DXN
-    version: Version
-    record: CID
-    bundle: CID
-    yanked: bool
-
-
-@dataclass(frozen=True)
-class PublishResult:
-    dxn: DXN
-    version: Version
-    record: CID
-    entry: CID
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    entries_added: int
-    entries_known: int
-    blocks_added: int
-
-
-@dataclass
-class FsckReport:
-    blocks: int = 0
-    entries: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def select_version(infos: Iterable[VersionInfo], selector: Version | Range | str | None) -> VersionInfo | None:
-    """Pick a version: exact versions match even when yanked; ranges and ``latest`` skip yanked ones."""
-    candidates = list(infos)
-    if isinstance(selector, Version):
-        return next((info for info in candidates if Version.parse(info.version) == selector), None)
-    usable = {Version.parse(info.version): info for info in candidates if not info.yanked}
-    if selector is None or selector == "latest":
-        stable = [version for version in usable if not version.is_prerelease]
-        return usable[max(stable)] if stable else None
-    if isinstance(selector, Range):
-        best = selector.max_satisfying(usable)
-        return None if best is None else usable[best]
-    raise NotFoundError(f"unknown tag {selector!r}: only 'latest' is defined")
-
-
-def listed_version(infos: list[VersionInfo]) -> VersionInfo | None:
-    """The version a listing shows for a module: ``latest`` if there is one, else the highest (all yanked or
-    prerelease)."""
-    return select_version(infos, None) or (infos[-1] if infos else None)
 
 
 # --- the operator and the transparency log ------------------------------------------------------------------
@@ -672,7 +610,7 @@ class Registry:
         infos = await self.store.versions(dxn.base)
         if not infos:
             raise NotFoundError(f"{dxn.base} has no released versions")
-        info = select_version(infos, selector)
+        info = choose_version(infos, selector)
         if info is None:
             raise NotFoundError(f"no version of {dxn.base} matches {selector or 'latest'!s}")
         _, record = await self.record(info.record)

@@ -14,12 +14,13 @@ import wasmtime
 
 from dmg.core.bundle import build_bundle
 from dmg.core.cid import CID
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec, ModuleRecord, Requirement, Resources
 from dmg.core.semver import Version
 from dmg.publisher import claim, release_bundle
-from dmg.registry import Registry, now_ms
+from dmg.registry import Registry
 
 SAMPLE_NAMESPACE: Final = "org.example"
 SAMPLE_KEY_FILE: Final = "samples.key"

@@ -49,9 +49,9 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from dmg.client.base import RegistryClient, open_client
-from dmg.client.transparency import TrustPolicy
-from dmg.client.trust import TrustStore
+from dmg.client.trust import TrustPolicy, TrustStore
 from dmg.client.verify import verified_record
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import BundleError, ConflictError
 from dmg.core.records import ModuleRecord
@@ -76,10 +76,6 @@ DEFAULT_WORKERS: Final = 4
 DEFAULT_MAX_QUEUE: Final = 1000
 INTERRUPTED: Final = "INTERRUPTED"
 """The error code of an invocation record whose run the orchestrator's own stop cut short."""
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def installed_name(text: str) -> str:

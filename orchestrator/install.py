@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from dmg.client.base import RegistryClient
-from dmg.client.verify import RecordMismatchError, verified_record
+from dmg.client.errors import RecordMismatchError
+from dmg.client.verify import verified_record
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.errors import BundleError, ConflictError, RecordError

@@ -48,30 +48,15 @@ from pathlib import Path
 from typing import Any, Final
 
 from dmg.core.dxn import DXN
-from dmg.core.errors import DmgError, ManifestError
+from dmg.core.errors import DmgError, UnitError
 from dmg.core.records import SPACE_ACCESS, ModuleRecord
-from dmg.manifest import parse_duration, parse_size
+from dmg.core.units import format_duration, format_size, parse_duration, parse_size
 from orchestrator.errors import GrantError, PolicyError
 from orchestrator.runtimes.limits import DEFAULT_MAXIMUMS, LimitPolicy, Limits
 from orchestrator.runtimes.network import AllowEntry, AllowList
 
 ALLOWANCE_KEYS: Final = ("memory", "timeout", "fuel", "storage", "network", "spaces")
 """The keys of ``[allow]``, of each ``[modules."<dxn>"]`` table, and of ``--grant KEY=VALUE``."""
-
-_SIZES: Final = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
-
-
-def format_size(size: int) -> str:
-    """``67108864`` → ``64 MiB``; sizes that are not whole units stay in bytes."""
-    for unit, scale in _SIZES:
-        if size >= scale and size % scale == 0:
-            return f"{size // scale} {unit}"
-    return f"{size} bytes"
-
-
-def format_duration(milliseconds: int) -> str:
-    return f"{milliseconds // 1000} s" if milliseconds % 1000 == 0 else f"{milliseconds} ms"
-
 
 def _space_rank(level: str) -> int:
     return SPACE_ACCESS.index(level)
@@ -91,7 +76,7 @@ def _covers(pattern: AllowEntry, asked: AllowEntry) -> bool:
 def _parsed(parse: Any, value: Any, where: str) -> int:
     try:
         parsed: int = parse(value, where)
-    except ManifestError as exc:
+    except UnitError as exc:
         raise GrantError(str(exc)) from exc
     return parsed
 

@@ -24,9 +24,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from dmg.client.base import open_client
-from dmg.client.http import HttpClient, RegistryUnavailableError
+from dmg.client.errors import BlockMismatchError, MalformedResponseError, RecordMismatchError, RegistryUnavailableError
+from dmg.client.http import HttpClient
 from dmg.client.local import LocalClient
-from dmg.client.verify import BlockMismatchError, MalformedResponseError, RecordMismatchError
 from dmg.core import codec
 from dmg.core.bundle import Bundle
 from dmg.core.car import read_car, write_car

@@ -6,6 +6,7 @@ import pytest
 
 from dmg.core.bundle import Bundle
 from dmg.core.cid import CID, DAG_CBOR, RAW
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import LockfileError
 from dmg.core.keys import SigningKey
@@ -13,7 +14,7 @@ from dmg.core.resolver import Dependency, InMemoryProvider, Metadata, Resolver, 
 from dmg.core.semver import Version
 from dmg.lockfile import LockCheck, LockedApi, LockedModule, Lockfile, LockProblem
 from dmg.publisher import yank
-from dmg.registry import Registry, now_ms
+from dmg.registry import Registry
 from tests.conftest import claim_namespace, publish
 
 INBOX = "com.example/app/inbox"

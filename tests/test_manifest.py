@@ -8,7 +8,7 @@ import yaml
 from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
 from dmg.core.errors import ManifestError
-from dmg.manifest import MODES, TOP_LEVEL_KEYS, Manifest, parse_duration, parse_mode, parse_size, scaffold
+from dmg.manifest import MODES, TOP_LEVEL_KEYS, Manifest, parse_mode, scaffold
 from orchestrator.install import entry_modes
 from orchestrator.runtimes.wasi import Mode
 
@@ -143,22 +143,10 @@ def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
         Manifest.load(tmp_path / "missing.yml")
 
 
-@pytest.mark.parametrize(
-    ("text", "value"), [("1", 1), (1024, 1024), ("1KiB", 1024), ("32MiB", 33554432), ("1GB", 10**9), ("7 b", 7)]
-)
-def test_sizes(text: object, value: int) -> None:
-    assert parse_size(text, "k") == value
-
-
-@pytest.mark.parametrize(("text", "value"), [(250, 250), ("500ms", 500), ("5s", 5000), ("2m", 120000), ("1h", 3600000)])
-def test_durations(text: object, value: int) -> None:
-    assert parse_duration(text, "k") == value
-
-
-@pytest.mark.parametrize("text", ["-1", "1.5MiB", "lots", True, None, "5 parsecs"])
-def test_bad_sizes(text: object) -> None:
-    with pytest.raises(ManifestError, match="k: "):
-        parse_size(text, "k")
+def test_a_bad_size_names_its_key_as_a_manifest_error(tmp_path: Path) -> None:
+    text = scaffold(DXN.parse("com.example/function/hello-world")).replace("memory: 16MiB", "memory: 1.5MiB")
+    with pytest.raises(ManifestError, match=r"resources.memory: '1.5MiB' is not a size"):
+        Manifest.load(write(tmp_path, text))
 
 
 def test_scaffold_has_every_key_and_is_pure(tmp_path: Path) -> None:

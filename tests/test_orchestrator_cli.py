@@ -15,8 +15,7 @@ from click.testing import CliRunner, Result
 
 from dmg.cli.main import cli
 from dmg.client.http import HttpClient
-from dmg.client.transparency import TrustPolicy
-from dmg.client.trust import TrustStore
+from dmg.client.trust import TrustPolicy, TrustStore
 from dmg.core.dxn import DXN
 from dmg.core.resolver import Dependency, Resolver, prefetch
 from dmg.lockfile import Lockfile

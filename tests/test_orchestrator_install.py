@@ -9,10 +9,11 @@ from dataclasses import replace
 
 import pytest
 
+from dmg.client.errors import RecordMismatchError
 from dmg.client.local import LocalClient
-from dmg.client.verify import RecordMismatchError
 from dmg.core.bundle import Bundle, build_bundle
 from dmg.core.cid import CID, RAW
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import BundleError, ConflictError, RecordError
 from dmg.core.keys import SigningKey
@@ -21,7 +22,7 @@ from dmg.core.resolver import Dependency, Resolver, prefetch
 from dmg.core.semver import Version
 from dmg.lockfile import Lockfile
 from dmg.publisher import release_bundle
-from dmg.registry import Registry, now_ms
+from dmg.registry import Registry
 from orchestrator.install import Installer, entry_modes
 from orchestrator.policy import GrantSet, Policy
 from orchestrator.runtimes import Mode

@@ -6,16 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
 from dmg.core.records import ModuleRecord, Resources
 from dmg.core.semver import Version
+from dmg.core.units import GiB, KiB, MiB
 from orchestrator.errors import GrantError, PolicyError
-from orchestrator.policy import GrantedResources, GrantSet, Policy, format_duration, format_size, refuse
-from orchestrator.runtimes.limits import GiB, KiB, Limits, MiB
+from orchestrator.policy import GrantedResources, GrantSet, Policy, refuse
+from orchestrator.runtimes.limits import Limits
 
 NAME = "com.example/function/mail"
 BUNDLE = CID.of(b"bundle", RAW)
@@ -235,13 +234,3 @@ def test_granted_resources_round_trip_and_reject_damage() -> None:
     for data in damaged:
         with pytest.raises(GrantError):
             GrantedResources.from_dict(data)
-
-
-@given(st.integers(min_value=0, max_value=1 << 40))
-def test_format_size_is_exact(size: int) -> None:
-    number, unit = format_size(size).split(" ")
-    assert int(number) * {"GiB": GiB, "MiB": MiB, "KiB": KiB, "bytes": 1}[unit] == size
-
-
-def test_format_duration() -> None:
-    assert (format_duration(5000), format_duration(1500)) == ("5 s", "1500 ms")

@@ -26,17 +26,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dmg.client.http import HttpClient
-from dmg.client.transparency import TrustPolicy
-from dmg.client.trust import TrustStore
+from dmg.client.trust import TrustPolicy, TrustStore
 from dmg.core.bundle import build_bundle
 from dmg.core.checkpoint import NoteSigner
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, DmgError, NotFoundError, SignatureError
 from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec, ModuleRecord, Requirement, Resources
 from dmg.core.semver import Version
 from dmg.publisher import claim, release_bundle
-from dmg.registry import now_ms
 from dmg.service.server import BackgroundServer as RegistryServer
 from dmg.service.settings import Settings
 from orchestrator.client import OrchestratorClient

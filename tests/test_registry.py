@@ -14,6 +14,7 @@ from dmg.core import codec
 from dmg.core.bundle import Bundle, BundleIndex, build_bundle
 from dmg.core.car import read_car, write_car
 from dmg.core.cid import CID, RAW
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope, Signature
 from dmg.core.errors import (
@@ -32,7 +33,7 @@ from dmg.core.namelog import LogHead
 from dmg.core.records import Release
 from dmg.core.semver import Range, Version
 from dmg.publisher import claim, grant, release_bundle, revoke, yank
-from dmg.registry import Registry, now_ms
+from dmg.registry import Registry
 from dmg.store.sqlite import DATABASE_NAME
 from tests.conftest import claim_namespace, module_record, prepare, publish
 

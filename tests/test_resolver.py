@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from dmg.core.bundle import Bundle
 from dmg.core.cid import CID, DAG_CBOR
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, NotFoundError, RangeError, RecordError, ResolutionError
 from dmg.core.keys import SigningKey
@@ -36,7 +37,7 @@ from dmg.core.resolver import (
 )
 from dmg.core.semver import Range, Version
 from dmg.publisher import yank
-from dmg.registry import Registry, now_ms
+from dmg.registry import Registry
 from tests.conftest import claim_namespace, publish
 
 Spec = Mapping[str, Mapping[str, Mapping[str, str]]]

@@ -12,13 +12,14 @@ import httpx
 import pytest
 
 from dmg.core.bundle import Bundle
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import TooLargeError
 from dmg.core.keys import SigningKey
 from dmg.core.records import Requirement
 from dmg.core.semver import Version
 from dmg.publisher import yank
-from dmg.registry import Registry, now_ms
+from dmg.registry import Registry
 from dmg.service.graphql.graph import MAX_ROOTS, RecordCache, dependency_graph, record_cache
 from dmg.service.server import BackgroundServer
 from tests.conftest import claim_namespace, publish

@@ -17,11 +17,11 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from dmg.core.bundle import Bundle
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
 from dmg.publisher import claim, grant, release_bundle, revoke, unyank, yank
-from dmg.registry import now_ms
 from dmg.service.graphql.limits import page_size
 from dmg.service.graphql.schema import decode_cursor, encode_cursor
 from dmg.service.server import BackgroundServer

@@ -14,11 +14,11 @@ from dmg.core import codec
 from dmg.core.bundle import Bundle
 from dmg.core.car import MAX_BLOCK_SIZE, read_car, write_car
 from dmg.core.cid import CID, RAW
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
 from dmg.publisher import release_bundle, yank
-from dmg.registry import now_ms
 from dmg.service.server import BackgroundServer
 from tests.conftest import module_record
 from tests.test_service_app import (

@@ -17,6 +17,7 @@ import pytest
 from dmg.core.bundle import Bundle
 from dmg.core.checkpoint import NoteVerifier, SignedCheckpoint
 from dmg.core.cid import CID
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, TooLargeError
 from dmg.core.keys import SigningKey
@@ -31,7 +32,7 @@ from dmg.core.tlog import (
     verify_inclusion,
 )
 from dmg.publisher import claim, yank
-from dmg.registry import OPERATOR_KEY_FILE, Registry, now_ms
+from dmg.registry import OPERATOR_KEY_FILE, Registry
 from dmg.service.server import BackgroundServer
 from dmg.store.base import Commit
 from dmg.store.sqlite import DATABASE_NAME

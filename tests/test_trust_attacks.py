@@ -27,21 +27,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from dmg.client.http import HttpClient
-from dmg.client.transparency import (
+from dmg.client.errors import (
+    BlockMismatchError,
     CheckpointRollbackError,
     InclusionError,
     LogForkError,
+    RecordMismatchError,
     RegistryKeyError,
     StaleCheckpointError,
-    TrustPolicy,
 )
-from dmg.client.trust import TrustStore
-from dmg.client.verify import BlockMismatchError, RecordMismatchError
+from dmg.client.http import HttpClient
+from dmg.client.trust import TrustPolicy, TrustStore
 from dmg.core import codec
 from dmg.core.bundle import Bundle, build_bundle
 from dmg.core.car import read_car, write_car
 from dmg.core.checkpoint import NoteSigner
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import BundleError, CARError, DmgError, SignatureError, TooLargeError, UnauthorizedError
@@ -50,7 +51,7 @@ from dmg.core.namelog import LogHead
 from dmg.core.records import Release, parse_entry
 from dmg.core.semver import Version
 from dmg.publisher import PreparedRelease, claim, grant, release_bundle, revoke, unyank, yank
-from dmg.registry import OPERATOR_KEY_FILE, Registry, now_ms
+from dmg.registry import OPERATOR_KEY_FILE, Registry
 from dmg.service.server import BackgroundServer
 from dmg.store.base import Commit, ReleaseRow, SearchDocument
 from tests.conftest import module_record

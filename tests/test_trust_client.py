@@ -13,16 +13,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dmg.client.transparency import (
-    CheckpointRollbackError,
-    InclusionError,
-    LogForkError,
-    ProvenEntry,
-    check_consistency,
-    replay_logs,
-)
+from dmg.client.errors import CheckpointRollbackError, InclusionError, LogForkError, RecordMismatchError
+from dmg.client.transparency import ProvenEntry, check_consistency, replay_logs
 from dmg.client.trust import TrustStore, TrustStoreError
-from dmg.client.verify import RecordMismatchError
 from dmg.core.bundle import Bundle
 from dmg.core.checkpoint import NoteSigner, SignedCheckpoint
 from dmg.core.dxn import DXN

@@ -13,6 +13,7 @@ from dmg.client.local import LocalClient
 from dmg.core import codec
 from dmg.core.bundle import Bundle
 from dmg.core.cid import CID
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import ConfigError, ConflictError, RecordError, SignatureError, UnauthorizedError
@@ -21,7 +22,7 @@ from dmg.core.namelog import LogHead, NamespaceState
 from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, parse_entry
 from dmg.core.semver import Version
 from dmg.publisher import grant, revoke
-from dmg.registry import Registry, now_ms
+from dmg.registry import Registry
 from dmg.service.settings import Settings
 from tests.conftest import prepare, publish
 

@@ -22,6 +22,7 @@ import wasmtime
 
 from dmg.core.errors import BundleError, NotFoundError
 from dmg.core.records import FunctionSpec, Resources
+from dmg.core.units import GiB, KiB, MiB
 from orchestrator.errors import FailureKind, GrantError, InvocationError, OrchestratorError
 from orchestrator.runtimes import (
     MAX_CALL_DEPTH,
@@ -34,7 +35,6 @@ from orchestrator.runtimes import (
     Limits,
     WasiRuntime,
 )
-from orchestrator.runtimes.limits import GiB, KiB, MiB
 from orchestrator.runtimes.poll import poll_oneoff
 from orchestrator.runtimes.storage import ENTRY_COST, directory_usage
 from tests.wasm_functions import function_wasm

@@ -10,14 +10,14 @@ from typing import Any, TypeVar
 import click
 
 from dmg.client.base import RegistryClient, open_client
-from dmg.client.transparency import TrustPolicy
+from dmg.client.trust import TrustPolicy
 from dmg.core.cid import CID
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError
 from dmg.core.namelog import LogHead
 from dmg.core.semver import Version
-from dmg.registry import now_ms
 
 T = TypeVar("T")
 

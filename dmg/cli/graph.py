@@ -16,7 +16,7 @@ import click
 
 from dmg.cli.common import emit, json_option, registry_option, run_with_client
 from dmg.client.base import RegistryClient
-from dmg.client.verify import RecordMismatchError
+from dmg.client.errors import RecordMismatchError
 from dmg.core import graph as core_graph
 from dmg.core.dxn import DXN
 from dmg.core.resolver import Dependency, Resolver, Solution, parse_host_api, prefetch

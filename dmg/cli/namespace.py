@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from dmg.cli.common import UserError, emit, json_option, registry_option, submit_entry
+from dmg.core.clock import now_ms
 from dmg.core.envelope import Envelope
 from dmg.core.keys import PublicKey, SigningKey
 from dmg.core.namelog import LogHead
@@ -15,7 +16,7 @@ from dmg.core.records import PERMISSIONS
 from dmg.publisher import claim as claim_entry
 from dmg.publisher import grant as grant_entry
 from dmg.publisher import revoke as revoke_entry
-from dmg.registry import Registry, now_ms
+from dmg.registry import Registry
 
 keys_option = click.option(
     "--key",

@@ -7,6 +7,7 @@ import click
 from dmg.cli.common import UserError, emit, json_option, key_option, registry_option, run_with_client, submit_entry
 from dmg.cli.transfer import transfer_progress
 from dmg.client.base import RegistryClient
+from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
@@ -14,7 +15,6 @@ from dmg.manifest import Manifest
 from dmg.publisher import release
 from dmg.publisher import unyank as unyank_entry
 from dmg.publisher import yank as yank_entry
-from dmg.registry import now_ms
 
 
 @click.command()

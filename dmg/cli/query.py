@@ -13,11 +13,13 @@ from typing import Any
 
 import click
 
+from dmg.api.results import ModuleInfo, SearchPage
 from dmg.cli.common import emit, json_option, registry_option, run_with_client
-from dmg.client.base import ModuleInfo, RegistryClient, SearchPage
+from dmg.client.base import RegistryClient
 from dmg.core.dxn import DXN
 from dmg.core.records import ModuleRecord, Resources
 from dmg.core.semver import Version
+from dmg.core.units import format_size
 
 
 @click.command()
@@ -101,23 +103,16 @@ def _compact(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(", ", ": "))
 
 
-def _size(count: int) -> str:
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if count >= 1 << shift and count % (1 << shift) == 0:
-            return f"{count >> shift} {unit}"
-    return f"{count} B"
-
-
 def _resources(resources: Resources) -> list[str]:
     lines = []
     if resources.memory is not None:
-        lines.append(f"memory   {_size(resources.memory)}")
+        lines.append(f"memory   {format_size(resources.memory)}")
     if resources.cpu_timeout_ms is not None:
         lines.append(f"cpu      {resources.cpu_timeout_ms} ms per invocation")
     if resources.cpu_fuel is not None:
         lines.append(f"fuel     {resources.cpu_fuel}")
     if resources.storage is not None:
-        lines.append(f"storage  {_size(resources.storage)}")
+        lines.append(f"storage  {format_size(resources.storage)}")
     if resources.network:
         lines.append(f"network  {', '.join(resources.network)}")
     lines.append(f"spaces   {resources.spaces}")

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import click
 
 from dmg.cli.common import emit, json_option, registry_option, run_with_client
-from dmg.client.transparency import DEFAULT_MAX_AGE_MS, TrustPolicy, Verification
-from dmg.client.trust import TrustStore
+from dmg.client.transparency import Verification
+from dmg.client.trust import DEFAULT_MAX_AGE_MS, TrustPolicy, TrustStore
 from dmg.core.dxn import DXN
 
 

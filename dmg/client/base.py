@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
-from dmg.client.transparency import TrustPolicy, Verification
+from dmg.api.results import FsckReport, ImportResult, ModuleInfo, PublishResult, Resolution, SearchPage, VersionInfo
+from dmg.client.transparency import Verification
+from dmg.client.trust import TrustPolicy
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
@@ -22,41 +23,6 @@ from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
 from dmg.paths import default_data_dir
-from dmg.registry import FsckReport, ImportResult, PublishResult, Resolution
-from dmg.store.base import VersionInfo
-
-
-@dataclass(frozen=True)
-class ModuleInfo:
-    """One version of a module: its signed record (verified) and what the registry's index adds to it."""
-
-    cid: CID
-    record: ModuleRecord
-    yanked: bool
-    yank_reason: str
-    published_at: int
-    publisher: str
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One module version found by a search, as the registry's index describes it."""
-
-    dxn: DXN
-    version: Version
-    cid: CID
-    description: str
-    yanked: bool
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """A page of search hits, best first; pass ``end_cursor`` as ``after`` to get the next page."""
-
-    hits: tuple[SearchHit, ...]
-    total: int
-    has_next: bool
-    end_cursor: str | None
 
 
 class RegistryClient(Protocol):

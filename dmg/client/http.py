@@ -25,15 +25,24 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeVar
-from urllib.parse import quote
 
 import httpx
 
-from dmg.client.base import ModuleInfo, SearchHit, SearchPage
-from dmg.client.transparency import InclusionError, LogVerifier, ProvenEntry, TrustPolicy, Verification
+from dmg.api import media, paths
+from dmg.api.results import (
+    FsckReport,
+    ImportResult,
+    ModuleInfo,
+    PublishResult,
+    Resolution,
+    SearchHit,
+    SearchPage,
+    VersionInfo,
+)
+from dmg.client.errors import InclusionError, MalformedResponseError, RecordMismatchError, RegistryUnavailableError
+from dmg.client.transparency import LogVerifier, ProvenEntry, Verification
+from dmg.client.trust import TrustPolicy
 from dmg.client.verify import (
-    MalformedResponseError,
-    RecordMismatchError,
     check_log_head,
     check_resolution,
     verified_block,
@@ -49,8 +58,6 @@ from dmg.core.errors import ERROR_CLASSES, DmgError, NotFoundError, TooLargeErro
 from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord, Release, parse_entry
 from dmg.core.semver import Range, Version
-from dmg.registry import FsckReport, ImportResult, PublishResult, Resolution
-from dmg.store.base import VersionInfo
 
 T = TypeVar("T")
 
@@ -71,9 +78,6 @@ MAX_PROOF_HASHES: Final = 64
 """No proof in a tree of fewer than 2**64 leaves has more hashes."""
 UPLOAD_CHUNK_SIZE: Final = 64 << 10
 
-CAR_TYPE: Final = "application/vnd.ipld.car"
-RAW_TYPE: Final = "application/vnd.ipld.raw"
-DAG_CBOR_TYPE: Final = "application/vnd.ipld.dag-cbor"
 
 _RESOLVE: Final = """
 query Resolve($dxn: String!, $range: String) {
@@ -111,10 +115,6 @@ def _history_query(count: int) -> str:
         for index in range(count)
     )
     return f"query History($size: Int!{variables}) {{ {fields} }}"
-
-
-class RegistryUnavailableError(DmgError):
-    """The registry cannot be reached, broke off the connection, or answered with a server failure."""
 
 
 # --- reading JSON answers -----------------------------------------------------------------------------------
@@ -349,15 +349,15 @@ class HttpClient:
         """The ``data`` of a GraphQL answer, which must hold ``fields``; errors are raised as typed errors."""
         answer = await self._request(
             "POST",
-            "/graphql",
+            paths.GRAPHQL.url(),
             limit=self._json_limit,
             headers={"Accept": "application/json"},
             json_body={"query": query, "variables": variables},
         )
-        payload = _json(answer, "/graphql")
+        payload = _json(answer, paths.GRAPHQL.template)
         if isinstance(payload, dict) and isinstance(payload.get("errors"), list) and payload["errors"]:
             raise _graphql_error(payload["errors"])
-        data = _field(payload, "data", dict, "/graphql")
+        data = _field(payload, "data", dict, paths.GRAPHQL.template)
         missing = next((field for field in fields if field not in data), None)
         if missing is not None:
             raise MalformedResponseError(f"/graphql: the answer lacks {missing!r}")
@@ -377,10 +377,10 @@ class HttpClient:
         """The block ``cid`` names, checked against it."""
         data = await self._request(
             "GET",
-            f"/ipfs/{cid}",
+            paths.BLOCK.url(cid=str(cid)),
             limit=min(self.max_response_bytes, MAX_BLOCK_SIZE),
             params=[("format", "raw")],
-            headers={"Accept": RAW_TYPE},
+            headers={"Accept": media.RAW},
         )
         return verified_block(cid, data)
 
@@ -392,7 +392,7 @@ class HttpClient:
     async def log_head(self, log: str) -> LogHead:
         """The head of a namespace or DXN log, after checking the signed entry it points at."""
         name = str(DXN.parse(log).base) if "/" in log else log
-        path = f"/api/v1/head/{quote(name, safe='/')}"
+        path = paths.HEAD.url(log=name)
         data = await self._get_json(path)
         seq = _field(data, "seq", int, path)
         time = _field(data, "time", int, path)
@@ -408,8 +408,8 @@ class HttpClient:
 
     async def submit_entry(self, envelope: Envelope) -> CID:
         cid, data = envelope.block()
-        answer = await self._post_json("/api/v1/entries", data, DAG_CBOR_TYPE)
-        accepted = _parsed(answer, "cid", CID.parse, "/api/v1/entries")
+        answer = await self._post_json(paths.ENTRIES.url(), data, media.DAG_CBOR)
+        accepted = _parsed(answer, "cid", CID.parse, paths.ENTRIES.template)
         if accepted != cid:
             raise RecordMismatchError(f"submitted entry {cid}, the registry says it accepted {accepted}")
         return cid
@@ -423,8 +423,8 @@ class HttpClient:
         if not isinstance(entry, Release):
             raise RecordMismatchError("publish needs a release entry as its root")
         car = write_car([root], [(root, data), *((cid, block) for cid, block in blocks.items() if cid != root)])
-        answer = await self._post_json("/api/v1/publish", car, CAR_TYPE, report=True)
-        where = "/api/v1/publish"
+        answer = await self._post_json(paths.PUBLISH.url(), car, media.CAR, report=True)
+        where = paths.PUBLISH.template
         result = PublishResult(
             _parsed(answer, "dxn", DXN.parse, where),
             _parsed(answer, "version", Version.parse, where),
@@ -439,8 +439,8 @@ class HttpClient:
         return result
 
     async def import_car(self, data: bytes) -> ImportResult:
-        answer = await self._post_json("/api/v1/import", data, CAR_TYPE, report=True)
-        where = "/api/v1/import"
+        answer = await self._post_json(paths.IMPORT.url(), data, media.CAR, report=True)
+        where = paths.IMPORT.template
         return ImportResult(
             _count(answer, "entriesAdded", where),
             _count(answer, "entriesKnown", where),
@@ -453,10 +453,10 @@ class HttpClient:
         wanted = list(dxns)
         data = await self._request(
             "GET",
-            "/api/v1/export",
+            paths.EXPORT.url(),
             limit=self.max_response_bytes,
             params=[("dxn", str(dxn)) for dxn in wanted],
-            headers={"Accept": CAR_TYPE},
+            headers={"Accept": media.CAR},
             report=True,
         )
         car = read_car(data)
@@ -481,11 +481,13 @@ class HttpClient:
     # --- the transparency log (a LogSource for dmg.client.transparency) ---------------------------------------
 
     async def checkpoint_note(self) -> str:
-        data = await self._request("GET", "/checkpoint", limit=MAX_CHECKPOINT_BYTES, headers={"Accept": "text/plain"})
+        data = await self._request(
+            "GET", paths.CHECKPOINT.url(), limit=MAX_CHECKPOINT_BYTES, headers={"Accept": "text/plain"}
+        )
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise MalformedResponseError(f"/checkpoint: the note is not UTF-8 text: {exc}") from exc
+            raise MalformedResponseError(f"{paths.CHECKPOINT.template}: the note is not UTF-8 text: {exc}") from exc
 
     async def log_verifier_key(self) -> str:
         checkpoint = await self._graphql(_CHECKPOINT_KEY, {}, "checkpoint")

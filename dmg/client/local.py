@@ -15,8 +15,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
-from dmg.client.base import ModuleInfo, SearchHit, SearchPage
-from dmg.client.transparency import LogVerifier, ProvenEntry, TrustPolicy, Verification
+from dmg.api.results import (
+    FsckReport,
+    ImportResult,
+    ModuleInfo,
+    PublishResult,
+    Resolution,
+    SearchHit,
+    SearchPage,
+    VersionInfo,
+    listed_info,
+)
+from dmg.client.transparency import LogVerifier, ProvenEntry, Verification
+from dmg.client.trust import TrustPolicy
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
@@ -24,8 +35,8 @@ from dmg.core.errors import DmgError, NotFoundError
 from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
-from dmg.registry import FsckReport, ImportResult, PublishResult, Registry, Resolution, listed_version
-from dmg.store.base import ModuleQuery, VersionInfo
+from dmg.registry import Registry
+from dmg.store.base import ModuleQuery
 
 
 class LocalClient:
@@ -130,7 +141,7 @@ class LocalClient:
         hits = []
         for dxn in page.dxns:
             infos = await self.registry.versions(dxn)
-            chosen = listed_version(infos)
+            chosen = listed_info(infos)
             assert chosen is not None
             _, record = await self.registry.record(chosen.record)
             hits.append(SearchHit(dxn, record.version, chosen.record, record.description, chosen.yanked))

@@ -14,7 +14,7 @@ For every module a client relies on, :class:`LogVerifier` checks, each failure a
 5. each entry's signatures, and the replay of both logs in log order with :mod:`dmg.core.namelog` (chains,
    sequence numbers, and every entry authorised by the namespace as it stood at that entry, so a revoked key
    signs nothing new while what it signed before stays valid);
-6. that the registry's answer agrees with the replayed logs (:class:`~dmg.client.verify.RecordMismatchError`):
+6. that the registry's answer agrees with the replayed logs (:class:`~dmg.client.errors.RecordMismatchError`):
    the record is the one the release entry links, signed by a key that held ``release`` then, the yank status
    is the log's, and a range resolves to the version the log says it should.
 
@@ -27,71 +27,37 @@ state of its own besides what the trust store holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
-from dmg.client.trust import TrustStore
-from dmg.client.verify import RecordMismatchError, check_selected
+from dmg.client.errors import (
+    CheckpointRollbackError,
+    InclusionError,
+    LogForkError,
+    RecordMismatchError,
+    RegistryKeyError,
+    StaleCheckpointError,
+)
+from dmg.client.trust import TrustPolicy
+from dmg.client.verify import check_selected
 from dmg.core.checkpoint import NoteVerifier, SignedCheckpoint
 from dmg.core.cid import CID, DAG_CBOR
+from dmg.core.clock import MAX_CLOCK_SKEW_MS
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError, LogError, SignatureError
 from dmg.core.keys import PublicKey
 from dmg.core.namelog import DXNLogState, NamespaceState
 from dmg.core.records import DXNEntry, NamespaceEntry, Release, parse_entry
+from dmg.core.selection import select_version
 from dmg.core.semver import Range, Version
 from dmg.core.tlog import ProofError, leaf_hash, verify_consistency, verify_inclusion
-from dmg.registry import MAX_CLOCK_SKEW_MS, now_ms, select_version
-from dmg.store.base import VersionInfo
+from dmg.core.units import format_age
 
-DEFAULT_MAX_AGE_MS: Final = 24 * 60 * 60 * 1000
-"""A checkpoint signed longer ago than this (one day) is refused: the registry may be frozen."""
 MAX_ATTEMPTS: Final = 3
 """How often the logs are fetched again when the registry reports entries newer than the checkpoint it gave."""
-
-
-class RegistryKeyError(SignatureError):
-    """The registry signs its log with a key other than the one this client pinned for it."""
-
-
-class StaleCheckpointError(LogError):
-    """The registry's newest checkpoint is older than the allowed maximum age (a freeze), or from the future."""
-
-
-class CheckpointRollbackError(LogError):
-    """The registry served a checkpoint older than one this client already verified from the same log."""
-
-
-class LogForkError(LogError):
-    """The registry's log is not an extension of the log this client saw before: it shows different logs to
-    different clients (a split view)."""
-
-
-class InclusionError(LogError):
-    """An entry the registry relies on is not in its signed log."""
-
-
-@dataclass(frozen=True)
-class TrustPolicy:
-    """How a client judges a registry's log.
-
-    ``store`` remembers pins and checkpoints (None: remember nothing, for a local data directory);
-    ``registry_key`` pins the log key explicitly instead of trusting it on first use; ``max_age_ms`` bounds how old
-    the newest checkpoint may be (None: no bound); ``clock`` gives the time in milliseconds.
-    """
-
-    store: TrustStore | None = None
-    registry_key: str | None = None
-    max_age_ms: int | None = DEFAULT_MAX_AGE_MS
-    clock: Callable[[], int] = now_ms
-
-    @classmethod
-    def default(cls) -> TrustPolicy:
-        """The policy of every command: the user's trust store, trust on first use, one day of maximum age."""
-        return cls(TrustStore.default())
 
 
 @dataclass(frozen=True)
@@ -183,13 +149,10 @@ class VerifiedLogs:
         """A range or ``latest`` must pick the version the logged releases and yanks give."""
         if isinstance(selector, Version):
             return
-        infos = [
-            VersionInfo(self.dxn_log.dxn, str(released), record, record, released in self.dxn_log.yanked, "", 0, "")
-            for released, record in self.dxn_log.released.items()
-        ]
-        expected = select_version(infos, selector)
-        if expected is None or Version.parse(expected.version) != version:
-            wanted = "nothing" if expected is None else expected.version
+        logged = ((released, released in self.dxn_log.yanked) for released in self.dxn_log.released)
+        expected = select_version(logged, selector)
+        if expected != version:
+            wanted = "nothing" if expected is None else str(expected)
             raise RecordMismatchError(
                 f"the registry resolved {self.dxn_log.dxn}@{selector or 'latest'} to {version}; by its signed log it "
                 f"is {wanted}" + self._stale()
@@ -232,14 +195,6 @@ class Verification:
 
 def _when(time: int) -> str:
     return datetime.fromtimestamp(time / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _duration(milliseconds: int) -> str:
-    seconds = milliseconds // 1000
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= 2 * size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} seconds"
 
 
 def check_consistency(last: SignedCheckpoint, new: SignedCheckpoint, proof: Sequence[bytes]) -> None:
@@ -392,13 +347,13 @@ class LogVerifier:
         now = self.policy.clock()
         if signed.time > now + MAX_CLOCK_SKEW_MS:
             raise StaleCheckpointError(
-                f"the checkpoint of {self.registry} is signed {_duration(signed.time - now)} in the future "
+                f"the checkpoint of {self.registry} is signed {format_age(signed.time - now)} in the future "
                 f"({_when(signed.time)}); check this machine's clock"
             )
         if now - signed.time > max_age:
             raise StaleCheckpointError(
-                f"the newest checkpoint of {self.registry} was signed {_duration(now - signed.time)} ago "
-                f"({_when(signed.time)}), more than the allowed {_duration(max_age)}: the registry, or something "
+                f"the newest checkpoint of {self.registry} was signed {format_age(now - signed.time)} ago "
+                f"({_when(signed.time)}), more than the allowed {format_age(max_age)}: the registry, or something "
                 "between it and you, may be frozen and withholding newer entries"
             )
 

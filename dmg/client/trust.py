@@ -9,7 +9,10 @@ Kept under ``$XDG_CONFIG_HOME/dmg/trust/`` (``~/.config/dmg/trust`` when the var
 
 Nothing here is secret. Files are written to a temporary name and renamed into place, so a crash never leaves half
 a file, and a stored checkpoint is verified with its key again whenever it is read: an edited file is refused
-(:class:`TrustStoreError`), never trusted. Judging checkpoints is :mod:`dmg.client.transparency`'s job.
+(:class:`TrustStoreError`), never trusted.
+
+:class:`TrustPolicy` is how a client judges a registry's log with such a store (pinning, maximum age, clock); the
+judging itself is :mod:`dmg.client.transparency`'s job.
 """
 
 from __future__ import annotations
@@ -18,14 +21,19 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from dmg.core.checkpoint import NoteVerifier, SignedCheckpoint
+from dmg.core.clock import now_ms
 from dmg.core.errors import DmgError
 
 PINS_FILE: Final = "pins.json"
 CHECKPOINTS_DIR: Final = "checkpoints"
+DEFAULT_MAX_AGE_MS: Final = 24 * 60 * 60 * 1000
+"""A checkpoint signed longer ago than this (one day) is refused: the registry may be frozen."""
 
 
 class TrustStoreError(DmgError):
@@ -115,3 +123,23 @@ class TrustStore:
         last = self.last_checkpoint(verifier)
         if last is None or (signed.size, signed.time) > (last.size, last.time):
             _write_atomically(self._checkpoint_path(verifier), signed.note)
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """How a client judges a registry's log.
+
+    ``store`` remembers pins and checkpoints (None: remember nothing, for a local data directory);
+    ``registry_key`` pins the log key explicitly instead of trusting it on first use; ``max_age_ms`` bounds how old
+    the newest checkpoint may be (None: no bound); ``clock`` gives the time in milliseconds.
+    """
+
+    store: TrustStore | None = None
+    registry_key: str | None = None
+    max_age_ms: int | None = DEFAULT_MAX_AGE_MS
+    clock: Callable[[], int] = now_ms
+
+    @classmethod
+    def default(cls) -> TrustPolicy:
+        """The policy of every command: the user's trust store, trust on first use, one day of maximum age."""
+        return cls(TrustStore.default())

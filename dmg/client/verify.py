@@ -24,28 +24,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dmg.api.results import Resolution
+from dmg.client.errors import BlockMismatchError, RecordMismatchError
 from dmg.core.bundle import assemble_bundle
 from dmg.core.car import Car
 from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
-from dmg.core.errors import BundleError, CIDError, DmgError, RecordError
+from dmg.core.errors import BundleError, CIDError
 from dmg.core.namelog import LogHead
 from dmg.core.records import DXNEntry, ModuleRecord, NamespaceEntry, Release, parse_entry
 from dmg.core.semver import Range, Version
-from dmg.registry import Resolution
-
-
-class BlockMismatchError(CIDError):
-    """A block sent by the registry does not hash to the CID it was requested by."""
-
-
-class RecordMismatchError(RecordError):
-    """Signed data sent by the registry is genuine but is not what the registry said it was."""
-
-
-class MalformedResponseError(DmgError):
-    """The registry's answer does not follow the HTTP contract (wrong shape, missing field, bad value)."""
 
 
 def verified_block(cid: CID, data: bytes) -> bytes:

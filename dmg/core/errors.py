@@ -1,9 +1,9 @@
 """The exception hierarchy of DMG.
 
-Every error that bad input can cause is a subclass of :class:`DmgError` and carries a ``code`` from a small,
-documented set (``BAD_REQUEST``, ``INVALID_SIGNATURE``, ``UNAUTHORIZED``, ``NOT_FOUND``, ``CONFLICT``,
-``TOO_LARGE``, ``RATE_LIMITED``). The service layer maps the code to HTTP statuses and GraphQL
-``extensions.code``; the CLI prints the message on one line. Messages are written for a person to act on.
+Every error that bad input can cause is a subclass of :class:`DmgError` and carries a ``code`` from one small,
+documented set, :class:`ErrorCode`, each code with the HTTP status it is answered with beside it. The services send
+the code as GraphQL ``extensions.code`` and in REST error bodies; the CLI prints the message on one line. Messages
+are written for a person to act on.
 
 This module defines types only, and :data:`ERROR_CLASSES`, the one table from code back to class (the HTTP client
 uses it); it raises nothing itself.
@@ -11,11 +11,41 @@ uses it); it raises nothing itself.
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorCode(StrEnum):
+    """The error codes of DMG's wire contract, each with its HTTP status (``ErrorCode.NOT_FOUND.http_status``)."""
+
+    http_status: int
+
+    def __new__(cls, value: str, http_status: int) -> ErrorCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.http_status = http_status
+        return member
+
+    BAD_REQUEST = "BAD_REQUEST", 400
+    INVALID_SIGNATURE = "INVALID_SIGNATURE", 400
+    UNAUTHORIZED = "UNAUTHORIZED", 403
+    NOT_FOUND = "NOT_FOUND", 404
+    CONFLICT = "CONFLICT", 409
+    TOO_LARGE = "TOO_LARGE", 413
+    RATE_LIMITED = "RATE_LIMITED", 429
+    INTERNAL = "INTERNAL", 500
+    """A bug: the message is withheld from the client and the details go to the server's log."""
+
+    @classmethod
+    def http_status_of(cls, code: str) -> int:
+        """The HTTP status for ``code``; a code outside this set (a service's own) is a client error, 400."""
+        return cls(code).http_status if code in cls._value2member_map_ else 400
+
 
 class DmgError(Exception):
     """Base class of every error DMG raises on purpose."""
 
-    code = "BAD_REQUEST"
+    code: ClassVar[str] = ErrorCode.BAD_REQUEST
 
 
 # --- blocks -------------------------------------------------------------------------------------------------
@@ -44,7 +74,7 @@ class CARError(DmgError):
 class TooLargeError(DmgError):
     """Input exceeds a configured size limit."""
 
-    code = "TOO_LARGE"
+    code = ErrorCode.TOO_LARGE
 
 
 # --- names and versions -------------------------------------------------------------------------------------
@@ -72,7 +102,7 @@ class KeyFileError(DmgError):
 class SignatureError(DmgError):
     """A signature is missing, malformed, or does not verify."""
 
-    code = "INVALID_SIGNATURE"
+    code = ErrorCode.INVALID_SIGNATURE
 
 
 class RecordError(DmgError):
@@ -108,23 +138,27 @@ class LogError(DmgError):
 class UnauthorizedError(LogError):
     """The signer does not hold the permission the entry needs over its namespace."""
 
-    code = "UNAUTHORIZED"
+    code = ErrorCode.UNAUTHORIZED
 
 
 class ConflictError(LogError):
     """The entry conflicts with the log's history (a version released twice, a namespace claimed twice)."""
 
-    code = "CONFLICT"
+    code = ErrorCode.CONFLICT
 
 
 class NotFoundError(DmgError):
     """A name, version, record or block does not exist."""
 
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
 
 
 class StoreError(DmgError):
     """The store cannot be opened or is inconsistent."""
+
+
+class UnitError(DmgError, ValueError):
+    """A size or duration is not written as one (``32MiB``, ``5s``); the message names the setting."""
 
 
 class ConfigError(DmgError):
@@ -134,7 +168,7 @@ class ConfigError(DmgError):
 class RateLimitedError(DmgError):
     """A client sent more requests than the service allows; ``retry_after`` says how many seconds to wait."""
 
-    code = "RATE_LIMITED"
+    code = ErrorCode.RATE_LIMITED
 
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
@@ -142,12 +176,12 @@ class RateLimitedError(DmgError):
 
 
 ERROR_CLASSES: dict[str, type[DmgError]] = {
-    "BAD_REQUEST": DmgError,
-    "INVALID_SIGNATURE": SignatureError,
-    "UNAUTHORIZED": UnauthorizedError,
-    "NOT_FOUND": NotFoundError,
-    "CONFLICT": ConflictError,
-    "TOO_LARGE": TooLargeError,
-    "RATE_LIMITED": RateLimitedError,
+    ErrorCode.BAD_REQUEST: DmgError,
+    ErrorCode.INVALID_SIGNATURE: SignatureError,
+    ErrorCode.UNAUTHORIZED: UnauthorizedError,
+    ErrorCode.NOT_FOUND: NotFoundError,
+    ErrorCode.CONFLICT: ConflictError,
+    ErrorCode.TOO_LARGE: TooLargeError,
+    ErrorCode.RATE_LIMITED: RateLimitedError,
 }
 """Each error code mapped to the most general class that carries it: how a client turns a code back into a type."""

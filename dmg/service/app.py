@@ -18,13 +18,14 @@ import logging
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
 
+from dmg.api import paths
 from dmg.registry import Registry
 from dmg.samples import seed_samples
 from dmg.service import gateway, publish, transparency
 from dmg.service.context import Service, service_of
 from dmg.service.graphql.view import RegistryGraphQL
+from dmg.service.routing import mount
 from dmg.service.settings import Settings
 from dmg.web.app import create_service_app
 from dmg.web.metrics import CONTENT_TYPE
@@ -58,9 +59,9 @@ def create_app(settings: Settings) -> Starlette:
         open_backend=open_registry,
         prepare=seed,
         routes=[
-            Route("/metrics", metrics),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            mount(paths.METRICS, metrics),
+            mount(paths.GRAPHQL, graphql),
+            mount(paths.GRAPHQL_WS, graphql),
             *gateway.routes,
             *publish.routes,
             *transparency.routes,

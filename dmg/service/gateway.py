@@ -19,8 +19,8 @@ from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
+from dmg.api import media, paths
 from dmg.core import codec
 from dmg.core.car import CarWriter
 from dmg.core.cid import CID, DAG_CBOR
@@ -28,11 +28,10 @@ from dmg.core.errors import DmgError, NotFoundError
 from dmg.registry import Registry
 from dmg.service.context import service_of
 from dmg.service.names import parse_cid
+from dmg.service.routing import mount
 
-RAW_TYPE: Final = "application/vnd.ipld.raw"
-CAR_TYPE: Final = "application/vnd.ipld.car"
 IMMUTABLE: Final = "public, max-age=29030400, immutable"
-_FORMATS: Final = {"raw": RAW_TYPE, "car": CAR_TYPE}
+_FORMATS: Final = {"raw": media.RAW, "car": media.CAR}
 
 
 def requested_format(request: Request) -> str:
@@ -48,7 +47,7 @@ def requested_format(request: Request) -> str:
             if media_type == offered:
                 return name
     raise DmgError(
-        f"ask for a verifiable response: Accept: {RAW_TYPE} (one block) or {CAR_TYPE} (the DAG under the CID), "
+        f"ask for a verifiable response: Accept: {media.RAW} (one block) or {media.CAR} (the DAG under the CID), "
         "or ?format=raw or ?format=car"
     )
 
@@ -125,15 +124,15 @@ async def ipfs(request: Request) -> Response:
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=headers)
         if request.method == "HEAD":
-            return Response(headers={**headers, "Content-Length": str(len(data))}, media_type=RAW_TYPE)
-        return Response(data, headers=headers, media_type=RAW_TYPE)
+            return Response(headers={**headers, "Content-Length": str(len(data))}, media_type=media.RAW)
+        return Response(data, headers=headers, media_type=media.RAW)
     order, nodes = await dag_order(registry, cid)
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    car_type = f"{CAR_TYPE}; version=1"
+    car_type = f"{media.CAR}; version=1"
     if request.method == "HEAD":
         return Response(headers=headers, media_type=car_type)
     return StreamingResponse(car_stream(registry, cid, order, nodes), headers=headers, media_type=car_type)
 
 
-routes: Final = [Route("/ipfs/{cid:path}", ipfs, methods=["GET", "HEAD"])]
+routes: Final = [mount(paths.BLOCK, ipfs)]

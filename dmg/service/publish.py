@@ -12,20 +12,19 @@ from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from dmg.api import media, paths
+from dmg.api.results import PublishResult
 from dmg.core.car import MAX_BLOCK_SIZE, read_car
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError
-from dmg.registry import PublishResult
 from dmg.service.context import Service, service_of
 from dmg.service.events import PublishedEvent
-from dmg.service.gateway import CAR_TYPE
 from dmg.service.names import parse_namespace
+from dmg.service.routing import mount
 from dmg.web.limits import read_body
 from dmg.web.responses import require_content_type
 
-DAG_CBOR_TYPE: Final = "application/vnd.ipld.dag-cbor"
 MAX_EXPORT_NAMES: Final = 100
 
 
@@ -39,7 +38,7 @@ def announce(service: Service, result: PublishResult) -> None:
 async def publish(request: Request) -> Response:
     service = service_of(request)
     service.check_write(request)
-    require_content_type(request, CAR_TYPE)
+    require_content_type(request, media.CAR)
     car = read_car(await read_body(request, service.settings.max_body_bytes))
     if len(car.roots) != 1:
         raise DmgError(f"a publish CAR has exactly one root, the signed release entry; this one has {len(car.roots)}")
@@ -53,7 +52,7 @@ async def publish(request: Request) -> Response:
 async def entries(request: Request) -> Response:
     service = service_of(request)
     service.check_write(request)
-    require_content_type(request, DAG_CBOR_TYPE)
+    require_content_type(request, media.DAG_CBOR)
     cid = await service.registry.submit_entry(await read_body(request, MAX_BLOCK_SIZE))
     service.metrics.entries.labels("entry").inc()
     return JSONResponse({"cid": str(cid)})
@@ -62,7 +61,7 @@ async def entries(request: Request) -> Response:
 async def import_car(request: Request) -> Response:
     service = service_of(request)
     service.check_write(request)
-    require_content_type(request, CAR_TYPE)
+    require_content_type(request, media.CAR)
     result = await service.registry.import_car(await read_body(request, service.settings.max_body_bytes))
     service.metrics.entries.labels("import").inc(result.entries_added)
     return JSONResponse(
@@ -81,7 +80,7 @@ async def export(request: Request) -> Response:
     if len(names) > MAX_EXPORT_NAMES:
         raise DmgError(f"export at most {MAX_EXPORT_NAMES} DXNs per request, not {len(names)}")
     car = await service_of(request).registry.export([DXN.parse(name) for name in names])
-    return Response(car, media_type=f"{CAR_TYPE}; version=1")
+    return Response(car, media_type=f"{media.CAR}; version=1")
 
 
 async def head(request: Request) -> Response:
@@ -92,9 +91,9 @@ async def head(request: Request) -> Response:
 
 
 routes: Final = [
-    Route("/api/v1/publish", publish, methods=["POST"]),
-    Route("/api/v1/entries", entries, methods=["POST"]),
-    Route("/api/v1/import", import_car, methods=["POST"]),
-    Route("/api/v1/export", export, methods=["GET"]),
-    Route("/api/v1/head/{log:path}", head, methods=["GET"]),
+    mount(paths.PUBLISH, publish),
+    mount(paths.ENTRIES, entries),
+    mount(paths.IMPORT, import_car),
+    mount(paths.EXPORT, export),
+    mount(paths.HEAD, head),
 ]

@@ -17,19 +17,18 @@ from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from dmg.api import media, paths
 from dmg.service.context import service_of
+from dmg.service.routing import mount
 
-NOTE_TYPE: Final = "text/plain; charset=utf-8"
-TILE_TYPE: Final = "application/octet-stream"
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 SHORT_LIVED: Final = "public, max-age=10"
 
 
 async def checkpoint(request: Request) -> Response:
     signed = await service_of(request).registry.log.checkpoint()
-    return Response(signed.note, media_type=NOTE_TYPE, headers={"Cache-Control": "no-cache"})
+    return Response(signed.note, media_type=media.NOTE, headers={"Cache-Control": "no-cache"})
 
 
 async def tile(request: Request) -> Response:
@@ -37,10 +36,10 @@ async def tile(request: Request) -> Response:
     data = await service_of(request).registry.log.tile(path)
     # The path was parsed in its one canonical spelling, where only a partial tile carries ".p/<W>".
     partial = ".p/" in path
-    return Response(data, media_type=TILE_TYPE, headers={"Cache-Control": SHORT_LIVED if partial else IMMUTABLE})
+    return Response(data, media_type=media.TILE, headers={"Cache-Control": SHORT_LIVED if partial else IMMUTABLE})
 
 
 routes: Final = [
-    Route("/checkpoint", checkpoint, methods=["GET"]),
-    Route("/tile/{path:path}", tile, methods=["GET"]),
+    mount(paths.CHECKPOINT, checkpoint),
+    mount(paths.TILE, tile),
 ]

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from dmg.api.results import VersionInfo
 from dmg.core import codec
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
@@ -49,20 +50,6 @@ class StoredEntry:
     def leaf_index(self) -> int:
         """The entry's leaf in the transparency log: acceptance position 1 is leaf 0."""
         return self.position - 1
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One released version of a DXN, as the store indexes it."""
-
-    dxn: DXN
-    version: str
-    record: CID
-    entry: CID
-    yanked: bool
-    yank_reason: str
-    published_at: int
-    publisher: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from typing import Final, TypeVar
 
 import aiosqlite
 
+from dmg.api.results import VersionInfo
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, StoreError
@@ -39,15 +40,7 @@ from dmg.core.keys import PublicKey
 from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
 from dmg.core.semver import Version
 from dmg.core.tlog import MAX_ENTRY_SIZE, Frontier, NodeId, leaf_hash
-from dmg.store.base import (
-    Commit,
-    ModulePage,
-    ModuleQuery,
-    SearchDocument,
-    StoredEntry,
-    StoreStats,
-    VersionInfo,
-)
+from dmg.store.base import Commit, ModulePage, ModuleQuery, SearchDocument, StoredEntry, StoreStats
 
 DATABASE_NAME: Final = "registry.sqlite3"
 SCHEMA_VERSION: Final = 3

@@ -32,8 +32,8 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from dmg.core.errors import DmgError
-from dmg.web.responses import CODE_BY_STATUS, INTERNAL
+from dmg.core.errors import DmgError, ErrorCode
+from dmg.web.responses import CODE_BY_STATUS
 
 MAX_QUERY_TOKENS: Final = 10_000
 QUERY_CACHE_SIZE: Final = 256
@@ -54,9 +54,9 @@ def coded(error: GraphQLError) -> GraphQLError:
     if isinstance(original, DmgError):
         code, message = original.code, str(original)
     elif original is None:
-        code, message = (error.extensions or {}).get("code", "BAD_REQUEST"), error.message
+        code, message = (error.extensions or {}).get("code", ErrorCode.BAD_REQUEST), error.message
     else:
-        code, message = INTERNAL, "internal error; the server's log has the details"
+        code, message = ErrorCode.INTERNAL, "internal error; the server's log has the details"
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -163,7 +163,7 @@ class CodedGraphQL(GraphQL[dict[str, Any], None]):
         try:
             response = await self.run(request)
         except HTTPException as exc:
-            code = CODE_BY_STATUS.get(exc.status_code, "BAD_REQUEST")
+            code = CODE_BY_STATUS.get(exc.status_code, ErrorCode.BAD_REQUEST)
             errors = [{"message": exc.reason, "extensions": {"code": code}}]
             response = JSONResponse({"errors": errors}, status_code=exc.status_code)
         await response(scope, receive, send)

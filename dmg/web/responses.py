@@ -15,19 +15,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dmg.core.errors import DmgError, RateLimitedError
+from dmg.core.errors import DmgError, ErrorCode, RateLimitedError
 
-STATUS_BY_CODE: Final = {
-    "BAD_REQUEST": 400,
-    "INVALID_SIGNATURE": 400,
-    "UNAUTHORIZED": 403,
-    "NOT_FOUND": 404,
-    "CONFLICT": 409,
-    "TOO_LARGE": 413,
-    "RATE_LIMITED": 429,
-}
-CODE_BY_STATUS: Final = {404: "NOT_FOUND", 413: "TOO_LARGE", 429: "RATE_LIMITED"}
-INTERNAL: Final = "INTERNAL"
+CODE_BY_STATUS: Final = {404: ErrorCode.NOT_FOUND, 413: ErrorCode.TOO_LARGE, 429: ErrorCode.RATE_LIMITED}
+"""The code of Starlette's own HTTP errors by status; any other is answered as BAD_REQUEST."""
 
 logger = logging.getLogger("dmg.service")
 
@@ -43,18 +34,19 @@ def error_json(status: int, code: str, message: str, headers: dict[str, str] | N
 async def dmg_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DmgError)
     headers = {"Retry-After": retry_after_header(exc)} if isinstance(exc, RateLimitedError) else None
-    return error_json(STATUS_BY_CODE.get(exc.code, 400), exc.code, str(exc), headers)
+    return error_json(ErrorCode.http_status_of(exc.code), exc.code, str(exc), headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = f"{request.method} {request.url.path}: {exc.detail}"
-    return error_json(exc.status_code, CODE_BY_STATUS.get(exc.status_code, "BAD_REQUEST"), message, exc.headers)
+    return error_json(exc.status_code, CODE_BY_STATUS.get(exc.status_code, ErrorCode.BAD_REQUEST), message, exc.headers)
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
     logger.exception("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
-    return error_json(500, INTERNAL, "internal error; the server's log has the details")
+    message = "internal error; the server's log has the details"
+    return error_json(ErrorCode.INTERNAL.http_status, ErrorCode.INTERNAL, message)
 
 
 def require_content_type(request: Request, *accepted: str) -> None:

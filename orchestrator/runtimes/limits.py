@@ -21,14 +21,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
-from dmg.core.errors import ManifestError
+from dmg.core.errors import UnitError
 from dmg.core.records import Resources
-from dmg.manifest import parse_duration, parse_size
+from dmg.core.units import GiB, MiB, parse_duration, parse_size
 from orchestrator.errors import GrantError
-
-KiB = 1024
-MiB = 1024 * KiB
-GiB = 1024 * MiB
 
 
 def _names(kind: type) -> list[str]:
@@ -72,7 +68,7 @@ class Limits:
                     values[name] = parse_size(value, key)
                 else:
                     values[name] = value
-        except ManifestError as exc:
+        except UnitError as exc:
             raise GrantError(str(exc)) from exc
         return cls(**values)
 

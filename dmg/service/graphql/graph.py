@@ -27,6 +27,7 @@ from typing import Final
 
 import strawberry
 
+from dmg.api.results import VersionInfo
 from dmg.core import graph as core_graph
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
@@ -36,7 +37,6 @@ from dmg.core.records import ModuleRecord
 from dmg.core.resolver import Dependency, Metadata, NoSolutionError, Resolver, Solution, parse_host_api, prefetch
 from dmg.core.semver import Version
 from dmg.registry import Registry
-from dmg.store.base import VersionInfo
 
 MAX_ROOTS: Final = 32
 MAX_HOST_APIS: Final = 64

@@ -22,6 +22,7 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from dmg.api.results import listed_info
 from dmg.core import codec
 from dmg.core.car import MAX_BLOCK_SIZE
 from dmg.core.cid import DAG_CBOR
@@ -30,7 +31,6 @@ from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError, NotFoundError, RecordError, TooLargeError
 from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Unyank, Yank, parse_entry
 from dmg.core.semver import Version, parse_selector
-from dmg.registry import listed_version
 from dmg.service.context import Service
 from dmg.service.graphql import graph, types
 from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, operation_limits
@@ -68,7 +68,7 @@ async def load_module(info: ServiceInfo, dxn: DXN, version: str | None) -> types
     registry = service(info).registry
     if version is None:
         infos = await registry.versions(dxn)
-        chosen = listed_version(infos)
+        chosen = listed_info(infos)
     else:
         chosen = await registry.store.version(dxn, version)
     if chosen is None:

@@ -14,6 +14,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from dmg.api.results import Resolution as RegistryResolution
+from dmg.api.results import VersionInfo
 from dmg.core.checkpoint import SignedCheckpoint
 from dmg.core.cid import CID
 from dmg.core.envelope import Envelope
@@ -27,8 +29,7 @@ from dmg.core.records import (
     Release,
     Yank,
 )
-from dmg.registry import Resolution as RegistryResolution
-from dmg.store.base import StoredEntry, VersionInfo
+from dmg.store.base import StoredEntry
 from dmg.web.graphql import Timestamp
 
 
