@@ -28,46 +28,11 @@ import aiosqlite
 
 from dmg.core.cid import CID
 from dmg.core.errors import ConflictError, NotFoundError, StoreError
-from dmg.store.sqlite import open_database
+from dmg.db.migrations import load_migrations, migrate
+from dmg.db.sqlite import open_database
 from orchestrator.lifecycle import FunctionState
 
 DATABASE_NAME: Final = "orchestrator.sqlite3"
-SCHEMA_VERSION: Final = 1
-
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS functions (
-    dxn TEXT PRIMARY KEY,
-    version TEXT NOT NULL,
-    record_cid TEXT NOT NULL,
-    record_block BLOB NOT NULL,
-    state TEXT NOT NULL,
-    granted TEXT NOT NULL,
-    root INTEGER NOT NULL,
-    installed_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS invocations (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    dxn TEXT NOT NULL REFERENCES functions (dxn) ON DELETE CASCADE,
-    function TEXT NOT NULL,
-    status TEXT NOT NULL,
-    input TEXT NOT NULL,
-    output TEXT,
-    error TEXT,
-    logs TEXT NOT NULL,
-    fuel_used INTEGER,
-    peak_memory INTEGER,
-    duration_ms REAL,
-    created_at INTEGER NOT NULL,
-    finished_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (dxn, seq);
-CREATE INDEX IF NOT EXISTS invocations_by_status ON invocations (status, dxn, seq);
-"""
-
-
 class InvocationStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -177,13 +142,7 @@ class StateStore:
             raise StoreError(f"keep: at least one invocation record per function is kept, not {keep}")
 
         async def prepared(connection: aiosqlite.Connection, path: Path) -> StateStore:
-            await connection.executescript(_SCHEMA)
-            async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
-                found = await cursor.fetchone()
-            if found is None:
-                await connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(found[0]) != SCHEMA_VERSION:
-                raise StoreError(f"{path} has schema version {found[0]}; this orchestrator reads {SCHEMA_VERSION}")
+            await migrate(connection, path, load_migrations("orchestrator"))
             return cls(connection, path, keep)
 
         return await open_database(data_dir, DATABASE_NAME, prepared)

@@ -137,7 +137,7 @@ def test_show_and_search_name_what_is_missing(registry_url: str) -> None:
     assert dmg("show", NAME, "--registry", registry_url, ok=False).stderr.startswith("dmg: error: ")
     assert dmg("search", "--registry", registry_url).stdout == "no modules found\n"
     bad = dmg("search", "--after", "not-a-cursor", "--registry", registry_url, ok=False)
-    assert "is not one this server gave out" in bad.stderr
+    assert "is not one this registry gave out" in bad.stderr
 
 
 def test_fsck_and_unreachable_registries_are_clear_errors(tmp_path: Path, registry_url: str) -> None:

@@ -16,16 +16,16 @@ from graphql import get_introspection_query, parse
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
+from dmg.api.paging import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from dmg.core.bundle import Bundle
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
+from dmg.core.errors import DmgError
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
 from dmg.publisher import claim, grant, release_bundle, revoke, unyank, yank
-from dmg.service.graphql.limits import page_size
-from dmg.service.graphql.schema import decode_cursor, encode_cursor
+from dmg.service.graphql.schema import cost_rules
 from dmg.service.server import BackgroundServer
-from dmg.store.base import MAX_PAGE_SIZE
 from tests.conftest import module_record
 from tests.test_service_app import (
     claim_over_http,
@@ -290,15 +290,33 @@ def test_costly_queries_are_refused_whole(strict: Server) -> None:
     assert "costs 202" in errors_of(client, data_dir, aliases)[0]["message"]
 
 
+def test_a_fragment_bomb_is_priced_once_per_fragment_and_refused(strict: Server) -> None:
+    client, data_dir = strict
+    levels = ["fragment F0 on Query { checkpoint { size } }"]
+    levels += [f"fragment F{n} on Query {{ ...F{n - 1} ...F{n - 1} }}" for n in range(1, 40)]
+    bomb = "query { ...F39 } " + " ".join(levels)
+    (error,) = errors_of(client, data_dir, bomb)
+    assert error["extensions"]["code"] == "TOO_LARGE"
+    assert f"costs {2 * 2**39}" in error["message"]
+
+
 def test_page_size_rules() -> None:
     def first_field(text: str) -> Any:
         return parse(text).definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
 
+    page_size = cost_rules(10, 1000).page_size
     assert page_size(first_field("{ modules { totalCount } }")) == 20
     assert page_size(first_field("{ modules(first: 3) { totalCount } }")) == 3
     assert page_size(first_field("query ($n: Int) { modules(first: $n) { totalCount } }")) == MAX_PAGE_SIZE
     assert page_size(first_field('{ versions(dxn: "a") { version } }')) is None
-    assert decode_cursor(encode_cursor(41)) == 41
+
+
+def test_cursors_are_read_back_by_their_own_listing_only() -> None:
+    assert decode_cursor("modules", encode_cursor("modules", 41)) == 41
+    for bad in (encode_cursor("history", 41), "bW9kdWxlczotMQ==", "%%%", "x" * 10_000):
+        with pytest.raises(DmgError, match="not one this registry gave out") as caught:
+            decode_cursor("modules", bad)
+        assert len(str(caught.value)) < 200
 
 
 # --- subscription ------------------------------------------------------------------------------------------------

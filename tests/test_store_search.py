@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dmg.api.paging import MAX_PAGE_SIZE
 from dmg.core.bundle import Bundle
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
@@ -16,7 +17,7 @@ from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec, Requirement
 from dmg.core.semver import Version
 from dmg.registry import Registry
-from dmg.store.base import MAX_PAGE_SIZE, ModuleQuery, SearchDocument
+from dmg.store.base import ModuleQuery, SearchDocument
 from dmg.store.sqlite import DATABASE_NAME
 from tests.conftest import claim_namespace, module_record, prepare, publish
 

@@ -8,7 +8,7 @@ Routes: ``/healthz``, ``/metrics`` (Prometheus), ``/graphql`` (queries, mutation
 WebSocket), ``/ipfs/{cid}`` (:mod:`dmg.service.gateway`), ``/api/v1/...`` (:mod:`dmg.service.publish`),
 ``/checkpoint`` and ``/tile/...`` (the transparency log, :mod:`dmg.service.transparency`); ``/`` redirects to
 ``/graphql``. Every request passes the body-size limit and is counted in the metrics; errors leave
-as ``{"error": {"code", "message"}}`` (the skeleton all services share, :func:`dmg.web.app.create_service_app`).
+as ``{"error": {"code", "message"}}`` (the skeleton all services share, :func:`dmg.http.app.create_service_app`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dmg.api import paths
+from dmg.http.app import create_service_app
+from dmg.http.metrics import CONTENT_TYPE
 from dmg.registry import Registry
 from dmg.samples import seed_samples
 from dmg.service import gateway, publish, transparency
@@ -27,8 +29,6 @@ from dmg.service.context import Service, service_of
 from dmg.service.graphql.view import RegistryGraphQL
 from dmg.service.routing import mount
 from dmg.service.settings import Settings
-from dmg.web.app import create_service_app
-from dmg.web.metrics import CONTENT_TYPE
 
 logger = logging.getLogger("dmg.service")
 

@@ -1,6 +1,6 @@
 """Per-client allowance of writes: :class:`WriteLimiter` is a token bucket per client address.
 
-Body-size limits are in :mod:`dmg.web.limits`; limits on GraphQL operations (depth and cost) are in
+Body-size limits are in :mod:`dmg.http.limits`; limits on GraphQL operations (depth and cost) are in
 :mod:`dmg.service.graphql.limits`.
 """
 

@@ -2,7 +2,7 @@
 
 Each app has its own :class:`~prometheus_client.CollectorRegistry`, so several apps in one process (tests, a
 benchmark's baseline) never share or clash over metrics. Requests are recorded by
-:class:`dmg.web.metrics.MetricsMiddleware`, labelled by route template (``/ipfs/{cid}``, never the concrete path).
+:class:`dmg.http.metrics.MetricsMiddleware`, labelled by route template (``/ipfs/{cid}``, never the concrete path).
 Store gauges are read from the store when ``/metrics`` is scraped.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
+from dmg.http.metrics import request_families
 from dmg.store.base import StoreStats
-from dmg.web.metrics import request_families
 
 
 class Metrics:

@@ -18,12 +18,12 @@ from dmg.api.results import PublishResult
 from dmg.core.car import MAX_BLOCK_SIZE, read_car
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError
+from dmg.http.limits import read_body
+from dmg.http.responses import require_content_type
 from dmg.service.context import Service, service_of
 from dmg.service.events import PublishedEvent
 from dmg.service.names import parse_namespace
 from dmg.service.routing import mount
-from dmg.web.limits import read_body
-from dmg.web.responses import require_content_type
 
 MAX_EXPORT_NAMES: Final = 100
 

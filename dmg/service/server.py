@@ -1,15 +1,15 @@
 """Running the registry app under uvicorn in this process: in the foreground (``dmg serve``) or on a background
 thread (:class:`BackgroundServer`, for tests, benchmarks and anything embedding a registry; port 0 picks a free
-port). Both report the URL actually bound; the runner itself is :mod:`dmg.web.server`.
+port). Both report the URL actually bound; the runner itself is :mod:`dmg.http.server`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from dmg.http import server
 from dmg.service.app import create_app
 from dmg.service.settings import Settings
-from dmg.web import server
 
 
 async def serve(settings: Settings, on_ready: Callable[[str], None], log_level: str = "info") -> bool:

@@ -1,6 +1,6 @@
 """The registry service's settings: its fields, their defaults and their checks.
 
-:meth:`Settings.load` (from :class:`~dmg.web.settings.LayeredSettings`) merges four layers, the first that sets a
+:meth:`Settings.load` (from :class:`~dmg.http.settings.LayeredSettings`) merges four layers, the first that sets a
 field winning: command-line flags, ``DMG_*`` environment variables (``DMG_PORT=8000`` sets ``port``), an optional
 TOML config file (``--config FILE`` or ``DMG_CONFIG``; top-level keys named like the fields), and the defaults
 below. Every value is checked when the :class:`Settings` is built, and a bad one raises
@@ -17,8 +17,8 @@ from typing import Final
 
 from dmg.core.dxn import is_authority
 from dmg.core.errors import ConfigError
+from dmg.http.settings import LayeredSettings, MiB
 from dmg.paths import default_data_dir
-from dmg.web.settings import LayeredSettings, MiB
 
 ENV_PREFIX: Final = "DMG_"
 CONFIG_ENV: Final = "DMG_CONFIG"

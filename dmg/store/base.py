@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from dmg.api.paging import MAX_PAGE_SIZE
 from dmg.api.results import VersionInfo
 from dmg.core import codec
 from dmg.core.cid import CID
@@ -30,7 +31,6 @@ from dmg.core.errors import DmgError
 from dmg.core.namelog import DXNLogState, NamespaceState
 from dmg.core.tlog import NodeId
 
-MAX_PAGE_SIZE: Final = 100
 MAX_QUERY_WORDS: Final = 16
 _WORD: Final = re.compile(r"[^\W_]+")
 
@@ -119,9 +119,9 @@ class ModuleQuery:
     """Which modules to list: an optional full-text ``text``, exact filters, and a page (``limit`` at ``offset``).
 
     ``text`` is split into words; a module matches when one of its versions contains every word, each as a word
-    prefix (``echo`` finds ``echoes``), so no search syntax can be injected. ``namespace`` and ``kind`` compare
-    with the DXN's authority and first path segment; ``api`` (a base DXN) keeps modules one of whose versions
-    provides or requires that API.
+    prefix (``echo`` finds ``echoes``); words are letters and digits only, so no search syntax can be injected.
+    ``namespace`` and ``kind`` compare with the DXN's authority and first path segment; ``api`` (a base DXN) keeps
+    modules one of whose versions provides or requires that API.
     """
 
     text: str | None = None
@@ -142,11 +142,6 @@ class ModuleQuery:
     @property
     def words(self) -> list[str]:
         return _WORD.findall(self.text.lower()) if self.text else []
-
-    def match_expression(self) -> str | None:
-        """The FTS5 expression for :attr:`text`: every word quoted as a prefix term; None when it has no words."""
-        words = self.words
-        return " ".join(f'"{word}"*' for word in words) if words else None
 
 
 @dataclass(frozen=True)

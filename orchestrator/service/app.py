@@ -6,7 +6,7 @@ function in its state) and closes it when it stops.
 
 Routes: ``/healthz``, ``/metrics`` (Prometheus), ``/graphql`` (the control API, with GraphiQL); ``/`` redirects to
 ``/graphql``. Every request passes the body-size limit and is counted in the metrics; REST errors leave as
-``{"error": {"code", "message"}}`` (the skeleton all services share, :func:`dmg.web.app.create_service_app`).
+``{"error": {"code", "message"}}`` (the skeleton all services share, :func:`dmg.http.app.create_service_app`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dmg.web.app import create_service_app
-from dmg.web.metrics import CONTENT_TYPE
+from dmg.http.app import create_service_app
+from dmg.http.metrics import CONTENT_TYPE
 from orchestrator.core import Orchestrator
 from orchestrator.policy import Policy
 from orchestrator.service.context import OrchestratorService, service_of

@@ -5,7 +5,7 @@ Each app has its own :class:`~prometheus_client.CollectorRegistry` (as the regis
 labelled by ``module`` (the installed DXN) and ``function`` (the function of the module), so their number is
 bounded by what is installed; a destroyed function's series are removed. :class:`OrchestratorMetrics` is the
 orchestrator's :class:`~orchestrator.core.Observer`, and offers the ``requests`` and ``latency`` families that
-:class:`dmg.web.metrics.MetricsMiddleware` records HTTP requests in.
+:class:`dmg.http.metrics.MetricsMiddleware` records HTTP requests in.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from dmg.web.metrics import request_families
+from dmg.http.metrics import request_families
 from orchestrator.lifecycle import FunctionState
 from orchestrator.state import InvocationRow, InvocationStatus
 

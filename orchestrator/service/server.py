@@ -1,13 +1,13 @@
 """Running the orchestrator app under uvicorn in this process: in the foreground (``dmg orchestrator serve``) or
 on a background thread (:class:`BackgroundServer`, for tests and anything embedding an orchestrator; port 0 picks
-a free port). Both report the URL actually bound; the runner itself is :mod:`dmg.web.server`.
+a free port). Both report the URL actually bound; the runner itself is :mod:`dmg.http.server`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from dmg.web import server
+from dmg.http import server
 from orchestrator.service.app import create_app
 from orchestrator.service.settings import OrchestratorSettings
 

@@ -1,6 +1,6 @@
 """The orchestrator service's settings: its fields, their defaults and their checks.
 
-:meth:`OrchestratorSettings.load` (from :class:`~dmg.web.settings.LayeredSettings`) merges four layers, the
+:meth:`OrchestratorSettings.load` (from :class:`~dmg.http.settings.LayeredSettings`) merges four layers, the
 first that sets a field winning: command-line flags, ``DMG_ORCHESTRATOR_*`` environment variables
 (``DMG_ORCHESTRATOR_PORT=7500`` sets ``port``), an optional TOML config file (``--config FILE`` or
 ``DMG_ORCHESTRATOR_CONFIG``; top-level keys named like the fields), and the defaults below. Every value is
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Final
 
 from dmg.core.errors import ConfigError
+from dmg.http.settings import LayeredSettings, MiB
 from dmg.paths import default_orchestrator_dir
-from dmg.web.settings import LayeredSettings, MiB
 from orchestrator.core import DEFAULT_MAX_QUEUE, DEFAULT_WORKERS
 
 ENV_PREFIX: Final = "DMG_ORCHESTRATOR_"

@@ -22,6 +22,7 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from dmg.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from dmg.api.results import listed_info
 from dmg.core import codec
 from dmg.core.car import MAX_BLOCK_SIZE
@@ -31,15 +32,16 @@ from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError, NotFoundError, RecordError, TooLargeError
 from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Unyank, Yank, parse_entry
 from dmg.core.semver import Version, parse_selector
+from dmg.http.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, printed, schema_command, schema_extensions
+from dmg.http.graphql_cost import CostRules, operation_limits
 from dmg.service.context import Service
 from dmg.service.graphql import graph, types
-from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, operation_limits
 from dmg.service.names import parse_cid, parse_kind, parse_namespace
 from dmg.store.base import ModuleQuery
-from dmg.web.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, printed, schema_command, schema_extensions
 
 SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
-_CURSOR_PREFIX: Final = "modules:"
+MODULES_LISTING: Final = "modules"
+"""The listing name in the cursors of the ``modules`` connection."""
 
 ServiceInfo = Info[Any, None]
 
@@ -47,20 +49,6 @@ ServiceInfo = Info[Any, None]
 def service(info: ServiceInfo) -> Service:
     context_service: Service = info.context["service"]
     return context_service
-
-
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
-        if text.startswith(_CURSOR_PREFIX) and text[len(_CURSOR_PREFIX) :].isdigit():
-            return int(text[len(_CURSOR_PREFIX) :])
-    except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise DmgError(f"cursor {cursor!r} is not one this server gave out: pass an endCursor or a cursor unchanged")
 
 
 async def load_module(info: ServiceInfo, dxn: DXN, version: str | None) -> types.Module | None:
@@ -110,7 +98,7 @@ class Query:
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> types.ModuleConnection:
-        offset = 0 if after is None else decode_cursor(after) + 1
+        offset = 0 if after is None else decode_cursor(MODULES_LISTING, after) + 1
         search = ModuleQuery(
             text=query,
             namespace=None if namespace is None else parse_namespace(namespace),
@@ -124,12 +112,13 @@ class Query:
         for position, dxn in enumerate(page.dxns, start=offset):
             node = await load_module(info, dxn, None)
             if node is not None:
-                edges.append(types.ModuleEdge(cursor=encode_cursor(position), node=node))
+                edges.append(types.ModuleEdge(cursor=encode_cursor(MODULES_LISTING, position), node=node))
         end = offset + len(page.dxns)
         return types.ModuleConnection(
             edges=edges,
             page_info=types.PageInfo(
-                has_next_page=end < page.total, end_cursor=encode_cursor(end - 1) if page.dxns else None
+                has_next_page=end < page.total,
+                end_cursor=encode_cursor(MODULES_LISTING, end - 1) if page.dxns else None,
             ),
             total_count=page.total,
         )
@@ -260,15 +249,26 @@ class Subscription:
                 yield types.Published(dxn=str(event.dxn), version=str(event.version), cid=str(event.record))
 
 
+def cost_rules(max_depth: int, max_cost: int) -> CostRules:
+    """How the registry's operations are priced: ``modules`` is its paginated connection."""
+    return CostRules(
+        max_depth,
+        max_cost,
+        connections=frozenset({"modules"}),
+        default_page_size=DEFAULT_PAGE_SIZE,
+        max_page_size=MAX_PAGE_SIZE,
+    )
+
+
 def build_schema(max_depth: int = 10, max_cost: int = 1000) -> CodedSchema:
     """The schema with its operation limits (one rule class per schema, so that cached validations are found
-    again) and the standard extensions of :func:`dmg.web.graphql.schema_extensions`."""
+    again) and the standard extensions of :func:`dmg.http.graphql.schema_extensions`."""
     return CodedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={Timestamp: TIMESTAMP_SCALAR}),
-        extensions=schema_extensions([operation_limits(max_depth, max_cost)]),
+        extensions=schema_extensions([operation_limits(cost_rules(max_depth, max_cost))]),
     )
 
 

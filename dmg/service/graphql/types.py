@@ -1,7 +1,7 @@
 """GraphQL output types, each built from the registry's own values by a ``from_...`` constructor.
 
 CIDs, DXNs, versions and keys are strings in their canonical text forms (``bafy...``, ``com.example/function/x``,
-``1.2.0``, ``did:key:z6Mk...``). Times are :data:`~dmg.web.graphql.Timestamp` (milliseconds since the Unix
+``1.2.0``, ``did:key:z6Mk...``). Times are :data:`~dmg.http.graphql.Timestamp` (milliseconds since the Unix
 epoch; an integer that does not fit GraphQL's 32-bit ``Int``). Free-form parts of records (JSON Schemas,
 resources, triggers) are ``JSON``; :func:`dag_json` renders stored blocks after the DAG-JSON convention.
 """
@@ -29,8 +29,8 @@ from dmg.core.records import (
     Release,
     Yank,
 )
+from dmg.http.graphql import Timestamp
 from dmg.store.base import StoredEntry
-from dmg.web.graphql import Timestamp
 
 
 def dag_json(value: Any) -> Any:

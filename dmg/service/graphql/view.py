@@ -1,7 +1,7 @@
 """The ASGI view serving the registry's schema at ``/graphql``: POST and GET queries, GraphiQL for browsers, and
 subscriptions over the graphql-transport-ws WebSocket protocol.
 
-Every error leaving over HTTP carries ``extensions.code`` (:class:`dmg.web.graphql.CodedGraphQL`), also for a
+Every error leaving over HTTP carries ``extensions.code`` (:class:`dmg.http.graphql.CodedGraphQL`), also for a
 request the view refuses before executing anything. Resolvers reach the app's
 :class:`~dmg.service.context.Service` as ``info.context["service"]``, next to the usual ``request`` and
 ``response``.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from dmg.http.graphql import CodedGraphQL
 from dmg.service.context import Service
 from dmg.service.graphql.schema import build_schema
-from dmg.web.graphql import CodedGraphQL
 
 
 class RegistryGraphQL(CodedGraphQL):

@@ -1,7 +1,7 @@
 """The control API's GraphQL schema: installed functions, install plans and invocation records to read; install,
 life-cycle actions and invocations to do.
 
-Conventions are the registry's (:mod:`dmg.service.graphql`, :mod:`dmg.web.graphql`): the same operation limits
+Conventions are the registry's (:mod:`dmg.service.graphql`, :mod:`dmg.http.graphql`): the same operation limits
 (depth, cost; ``first`` is a page size), the same parse and validation caches, and every error with
 ``extensions.code``: the orchestrator's codes (``FUNCTION_FAILED``, ``ILLEGAL_TRANSITION``, ``NOT_RUNNING``,
 ``POLICY_REFUSED``, ``INVALID_GRANT``, ``QUEUE_FULL``; :mod:`orchestrator.errors`) beside DMG's (``NOT_FOUND``,
@@ -26,10 +26,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from dmg.core.errors import DmgError
+from dmg.http.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, coded, printed, schema_command, schema_extensions
+from dmg.http.graphql_cost import CostRules, operation_limits
 from dmg.lockfile import Lockfile
-from dmg.service.graphql.limits import DEFAULT_PAGE_SIZE, operation_limits
-from dmg.store.base import MAX_PAGE_SIZE
-from dmg.web.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, coded, printed, schema_command, schema_extensions
 from orchestrator.core import Orchestrator
 from orchestrator.errors import InvocationError, PolicyError
 from orchestrator.lifecycle import FunctionState
@@ -37,6 +36,8 @@ from orchestrator.service.context import OrchestratorService
 from orchestrator.service.graphql import types
 
 SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "orchestrator.graphql"
+DEFAULT_PAGE_SIZE: Final = 20
+MAX_PAGE_SIZE: Final = 100
 
 ServiceInfo = Info[Any, None]
 
@@ -143,7 +144,7 @@ class Mutation:
 
 
 class OrchestratorSchema(CodedSchema):
-    """Errors are coded as everywhere (:func:`dmg.web.graphql.coded`), and say what a failed invocation or a refused
+    """Errors are coded as everywhere (:func:`dmg.http.graphql.coded`), and say what a failed invocation or a refused
     install has to say."""
 
     def code(self, error: GraphQLError) -> GraphQLError:
@@ -160,13 +161,15 @@ class OrchestratorSchema(CodedSchema):
 
 
 def build_schema(max_depth: int = 10, max_cost: int = 1000) -> OrchestratorSchema:
-    """The schema with the registry's operation limits and the standard extensions
-    (:func:`dmg.web.graphql.schema_extensions`)."""
+    """The schema with its operation limits and the standard extensions
+    (:func:`dmg.http.graphql.schema_extensions`)."""
     return OrchestratorSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map={Timestamp: TIMESTAMP_SCALAR, types.BigInt: types.BIGINT_SCALAR}),
-        extensions=schema_extensions([operation_limits(max_depth, max_cost)]),
+        extensions=schema_extensions(
+            [operation_limits(CostRules(max_depth, max_cost, max_page_size=MAX_PAGE_SIZE))]
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 constructor.
 
 DXNs, versions and CIDs are strings in their canonical forms. Times are the registry's ``Timestamp``
-(:data:`dmg.web.graphql.Timestamp`, milliseconds since the Unix epoch); fuel and memory sizes are :data:`BigInt`
+(:data:`dmg.http.graphql.Timestamp`, milliseconds since the Unix epoch); fuel and memory sizes are :data:`BigInt`
 (they outgrow GraphQL's 32-bit ``Int``). Events, results, schemas and resources are ``JSON``.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, Final, NewType
 import strawberry
 from strawberry.scalars import JSON
 
-from dmg.web.graphql import Timestamp
+from dmg.http.graphql import Timestamp
 from orchestrator.core import InstalledFunction
 from orchestrator.install import InstallPlan, PlannedModule
 from orchestrator.lifecycle import FunctionState

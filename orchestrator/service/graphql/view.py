@@ -1,6 +1,6 @@
 """The ASGI view serving the control API at ``/graphql``: POST and GET queries, and GraphiQL for browsers.
 
-Every error leaving over HTTP carries ``extensions.code`` (:class:`dmg.web.graphql.CodedGraphQL`, with the
+Every error leaving over HTTP carries ``extensions.code`` (:class:`dmg.http.graphql.CodedGraphQL`, with the
 orchestrator's extensions from :meth:`~orchestrator.service.graphql.schema.OrchestratorSchema.code`), also for a
 request the view refuses before executing anything. Resolvers reach the app's
 :class:`~orchestrator.service.context.OrchestratorService` as ``info.context["service"]``.
@@ -8,7 +8,7 @@ request the view refuses before executing anything. Resolvers reach the app's
 
 from __future__ import annotations
 
-from dmg.web.graphql import CodedGraphQL
+from dmg.http.graphql import CodedGraphQL
 from orchestrator.service.context import OrchestratorService
 from orchestrator.service.graphql.schema import build_schema
 

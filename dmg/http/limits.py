@@ -2,7 +2,7 @@
 
 :class:`BodyLimitMiddleware` refuses a request whose ``Content-Length`` is over the limit without reading it, and
 counts the bytes of any other body as they stream in, stopping at the limit. :func:`read_body` does the same for
-one endpoint with its own, smaller limit. Both answer in the REST error shape of :mod:`dmg.web.responses`.
+one endpoint with its own, smaller limit. Both answer in the REST error shape of :mod:`dmg.http.responses`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dmg.core.errors import DmgError, TooLargeError
-from dmg.web.responses import error_json
+from dmg.http.responses import error_json
 
 
 def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:

@@ -15,9 +15,9 @@ Transparency log: ``tlog_hashes`` holds the hash of every complete subtree of th
 ``position`` is their leaf index plus one. A commit first checks that the file still holds the ``tree_size``
 entries the registry built on, so two processes writing one file cannot interleave their trees.
 
-Older files are migrated on open, each step in one transaction: schema 1 (before search) by indexing the records
-already stored, schema 2 (before the transparency log and namespace thresholds) by hashing every stored entry
-into the tree.
+The schema is the numbered SQL files in ``migrations/``, applied on open by :mod:`dmg.db.migrations`, each in
+one transaction: 1 the tables above, 2 search (its step indexes the records already stored), 3 the transparency log
+(its step hashes every stored entry into the tree and gives namespaces their threshold).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final, TypeVar
@@ -40,55 +40,13 @@ from dmg.core.keys import PublicKey
 from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
 from dmg.core.semver import Version
 from dmg.core.tlog import MAX_ENTRY_SIZE, Frontier, NodeId, leaf_hash
+from dmg.db.migrations import load_migrations, migrate
+from dmg.db.sqlite import open_database
 from dmg.store.base import Commit, ModulePage, ModuleQuery, SearchDocument, StoredEntry, StoreStats
 
 DATABASE_NAME: Final = "registry.sqlite3"
-SCHEMA_VERSION: Final = 3
-
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blocks (cid BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS entries (
-    position INTEGER PRIMARY KEY,
-    cid BLOB NOT NULL UNIQUE,
-    log TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    time INTEGER NOT NULL,
-    UNIQUE (log, seq)
-);
-CREATE TABLE IF NOT EXISTS namespaces (
-    namespace TEXT PRIMARY KEY, head BLOB NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL,
-    threshold INTEGER NOT NULL DEFAULT 1
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS namespace_keys (
-    namespace TEXT NOT NULL, key BLOB NOT NULL, permissions TEXT NOT NULL, revoked INTEGER NOT NULL,
-    PRIMARY KEY (namespace, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dxn_logs (
-    dxn TEXT PRIMARY KEY, namespace TEXT NOT NULL, head BLOB NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS versions (
-    dxn TEXT NOT NULL, version TEXT NOT NULL, record BLOB NOT NULL, entry BLOB NOT NULL,
-    yanked INTEGER NOT NULL DEFAULT 0, yank_reason TEXT NOT NULL DEFAULT '',
-    published_at INTEGER NOT NULL, publisher TEXT NOT NULL,
-    PRIMARY KEY (dxn, version)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS dxn_logs_by_namespace ON dxn_logs (namespace);
-CREATE TABLE IF NOT EXISTS tlog_hashes (
-    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)
-) WITHOUT ROWID;
-"""
-
-_SEARCH_SCHEMA: Final = """
-CREATE VIRTUAL TABLE IF NOT EXISTS module_text USING fts5(
-    name, description, functions, dxn UNINDEXED, version UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE TABLE IF NOT EXISTS module_apis (
-    dxn TEXT NOT NULL, version TEXT NOT NULL, api TEXT NOT NULL, PRIMARY KEY (api, dxn, version)
-) WITHOUT ROWID;
-"""
-
+SEARCH_MIGRATION: Final = 2
+TRANSPARENCY_MIGRATION: Final = 3
 _SEARCH_WEIGHTS: Final = "10.0, 2.0, 4.0"
 """bm25 weights of name, description and functions: a word in the name counts most."""
 
@@ -98,7 +56,6 @@ _NODES_PER_QUERY: Final = 400
 _KEYS_PER_QUERY: Final = 500
 """Keys (CIDs, log names) looked up per statement, well under SQLite's parameter limit."""
 
-PreparedT = TypeVar("PreparedT")
 KeyT = TypeVar("KeyT")
 
 
@@ -107,37 +64,9 @@ def _chunks(keys: list[KeyT]) -> Iterator[list[KeyT]]:
         yield keys[start : start + _KEYS_PER_QUERY]
 
 
-async def open_database(
-    data_dir: str | os.PathLike[str],
-    name: str,
-    prepare: Callable[[aiosqlite.Connection, Path], Awaitable[PreparedT]],
-) -> PreparedT:
-    """What ``prepare`` makes of a connection to ``<data_dir>/<name>`` (the directory is created if need be).
-
-    The connection is in autocommit mode (transactions are explicit), with WAL, ``synchronous=NORMAL`` and foreign
-    keys on. If ``prepare`` fails the connection is closed; SQLite's errors become :class:`StoreError` naming the
-    file. The orchestrator's state database opens this way too.
-    """
-    directory = Path(data_dir)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"cannot create data directory {str(directory)!r}: {exc.strerror}") from exc
-    path = directory / name
-    try:
-        connection = await aiosqlite.connect(path, isolation_level=None)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot open {path}: {exc}") from exc
-    try:
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA synchronous=NORMAL")
-        await connection.execute("PRAGMA foreign_keys=ON")
-        return await prepare(connection, path)
-    except BaseException as exc:
-        await connection.close()
-        if isinstance(exc, sqlite3.DatabaseError):
-            raise StoreError(f"cannot open {path}: {exc}") from exc
-        raise
+def _match_expression(words: list[str]) -> str | None:
+    """The FTS5 expression for a query's words: every word quoted as a prefix term; None when it has none."""
+    return " ".join(f'"{word}"*' for word in words) if words else None
 
 
 def _head_cid(log: DXNLogState) -> bytes:
@@ -162,67 +91,39 @@ class SQLiteStore:
         return await open_database(data_dir, DATABASE_NAME, prepared)
 
     async def _prepare(self) -> None:
-        """Create the tables of a new file, migrate an older one."""
-        connection = self._db
-        await connection.executescript(_SCHEMA)
-        async with connection.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            await connection.executescript(_SEARCH_SCHEMA)
-            await connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            return
-        version = int(row[0])
-        if version not in (1, 2, SCHEMA_VERSION):
-            raise StoreError(f"{self.path} has schema version {version}; this dmg understands {SCHEMA_VERSION}")
-        if version == 1:
-            await self._migrate_to_search()
-        if version <= 2:
-            await self._migrate_to_tlog()
+        """Create the tables of a new file, migrate an older one (:mod:`dmg.db.migrations`)."""
+        await migrate(
+            self._db,
+            self.path,
+            load_migrations("dmg.store.sqlite"),
+            {SEARCH_MIGRATION: self._index_released, TRANSPARENCY_MIGRATION: self._hash_entries},
+        )
 
-    async def _migrate_to_search(self) -> None:
-        """Version 1 → 2: create the search tables and index every version already released, in one transaction."""
-        db = self._db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SEARCH_SCHEMA.split(";"):
-                if statement.strip():
-                    await db.execute(statement)
-            sql = "SELECT v.dxn, v.version, b.data FROM versions v JOIN blocks b ON b.cid = v.record"
-            async with db.execute(sql) as cursor:
-                rows = [(str(dxn), str(version), bytes(data)) async for dxn, version, data in cursor]
-            await self._index([(dxn, version, SearchDocument.from_record_block(data)) for dxn, version, data in rows])
-            await db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        await db.execute("COMMIT")
+    async def _index_released(self, db: aiosqlite.Connection) -> None:
+        """Migration 2's step: index every version released before search existed."""
+        sql = "SELECT v.dxn, v.version, b.data FROM versions v JOIN blocks b ON b.cid = v.record"
+        async with db.execute(sql) as cursor:
+            rows = [(str(dxn), str(version), bytes(data)) async for dxn, version, data in cursor]
+        await self._index([(dxn, version, SearchDocument.from_record_block(data)) for dxn, version, data in rows])
 
-    async def _migrate_to_tlog(self) -> None:
-        """Version 2 → 3: namespaces get a threshold (1, as before), and every stored entry becomes a leaf of the
-        transparency log in acceptance order, in one transaction."""
-        db = self._db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            columns = [row[1] for row in await db.execute_fetchall("PRAGMA table_info(namespaces)")]
-            if "threshold" not in columns:
-                await db.execute("ALTER TABLE namespaces ADD COLUMN threshold INTEGER NOT NULL DEFAULT 1")
-            await db.execute("DELETE FROM tlog_hashes")
-            frontier = Frontier()
-            nodes: list[tuple[NodeId, bytes]] = []
-            sql = "SELECT e.position, b.data FROM entries e LEFT JOIN blocks b ON b.cid = e.cid ORDER BY e.position"
-            async with db.execute(sql) as cursor:
-                async for position, data in cursor:
-                    if position != frontier.size + 1:
-                        raise StoreError(f"entry positions jump from {frontier.size} to {position}; run dmg fsck")
-                    if data is None or len(data) > MAX_ENTRY_SIZE:
-                        raise StoreError(f"entry #{position} has no block of at most {MAX_ENTRY_SIZE} bytes")
-                    nodes.extend(frontier.append(leaf_hash(bytes(data))))
-            await db.executemany("INSERT INTO tlog_hashes VALUES (?, ?, ?)", [(lv, ix, h) for (lv, ix), h in nodes])
-            await db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        await db.execute("COMMIT")
+    async def _hash_entries(self, db: aiosqlite.Connection) -> None:
+        """Migration 3's step: namespaces get a threshold (1, as before), and every stored entry becomes a leaf of
+        the transparency log in acceptance order."""
+        columns = [row[1] for row in await db.execute_fetchall("PRAGMA table_info(namespaces)")]
+        if "threshold" not in columns:
+            await db.execute("ALTER TABLE namespaces ADD COLUMN threshold INTEGER NOT NULL DEFAULT 1")
+        await db.execute("DELETE FROM tlog_hashes")
+        frontier = Frontier()
+        nodes: list[tuple[NodeId, bytes]] = []
+        sql = "SELECT e.position, b.data FROM entries e LEFT JOIN blocks b ON b.cid = e.cid ORDER BY e.position"
+        async with db.execute(sql) as cursor:
+            async for position, data in cursor:
+                if position != frontier.size + 1:
+                    raise StoreError(f"entry positions jump from {frontier.size} to {position}; run dmg fsck")
+                if data is None or len(data) > MAX_ENTRY_SIZE:
+                    raise StoreError(f"entry #{position} has no block of at most {MAX_ENTRY_SIZE} bytes")
+                nodes.extend(frontier.append(leaf_hash(bytes(data))))
+        await db.executemany("INSERT INTO tlog_hashes VALUES (?, ?, ?)", [(lv, ix, h) for (lv, ix), h in nodes])
 
     async def close(self) -> None:
         await self._db.close()
@@ -425,7 +326,7 @@ class SQLiteStore:
 
     async def search_modules(self, query: ModuleQuery) -> ModulePage:
         where, parameters = self._filters(query)
-        expression = query.match_expression()
+        expression = _match_expression(query.words)
         if expression is None:
             listing = f"SELECT dxn FROM dxn_logs WHERE {where}"
             page_sql = f"{listing} ORDER BY dxn LIMIT ? OFFSET ?"

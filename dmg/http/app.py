@@ -4,9 +4,9 @@
 ``app.state.service``) and the backend it serves (a registry, an orchestrator): the backend is opened when the app
 starts, handed to the service with ``attach``, and detached and closed when the app stops. Every app answers
 ``/healthz`` and redirects ``/`` to ``/graphql``; every request passes the body-size limit
-(:class:`~dmg.web.limits.BodyLimitMiddleware`) and is counted in the metrics
-(:class:`~dmg.web.metrics.MetricsMiddleware`); errors leave as ``{"error": {"code", "message"}}``
-(:mod:`dmg.web.responses`). Everything else (routes, metrics rendering, what the backend is) is the service's.
+(:class:`~dmg.http.limits.BodyLimitMiddleware`) and is counted in the metrics
+(:class:`~dmg.http.metrics.MetricsMiddleware`); errors leave as ``{"error": {"code", "message"}}``
+(:mod:`dmg.http.responses`). Everything else (routes, metrics rendering, what the backend is) is the service's.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from dmg.core.errors import DmgError
-from dmg.web.limits import BodyLimitMiddleware
-from dmg.web.metrics import MetricsMiddleware, RequestMetrics
-from dmg.web.responses import dmg_error, http_error, internal_error
+from dmg.http.limits import BodyLimitMiddleware
+from dmg.http.metrics import MetricsMiddleware, RequestMetrics
+from dmg.http.responses import dmg_error, http_error, internal_error
 
 
 class Backend(Protocol):

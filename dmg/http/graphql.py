@@ -33,7 +33,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from dmg.core.errors import DmgError, ErrorCode
-from dmg.web.responses import CODE_BY_STATUS
+from dmg.http.responses import CODE_BY_STATUS
 
 MAX_QUERY_TOKENS: Final = 10_000
 QUERY_CACHE_SIZE: Final = 256

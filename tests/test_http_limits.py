@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from dmg.web.limits import BodyLimitMiddleware
+from dmg.http.limits import BodyLimitMiddleware
 
 
 async def echo_size(scope: Scope, receive: Receive, send: Send) -> None:
