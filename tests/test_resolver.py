@@ -578,8 +578,8 @@ def test_from_record_keeps_specs_and_cids() -> None:
         runtime="wasi",
         bundle=bundle,
         provides=((DXN.parse(mail), Version(1, 2, 0)),),
-        requires=(Requirement(DXN.parse(echo), "^0.1"),),
-        dependencies=(Requirement(DXN.parse(B), "~1.2"),),
+        requires=(Requirement(dxn=DXN.parse(echo), spec="^0.1"),),
+        dependencies=(Requirement(dxn=DXN.parse(B), spec="~1.2"),),
     )
     # Dependency equality compares the spec as written, so "~1.2" must survive, not a normalised range.
     assert Metadata.from_record(record) == Metadata(

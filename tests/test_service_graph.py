@@ -55,7 +55,10 @@ async def publish_graph(registry: Registry, bundle: Bundle) -> dict[str, str]:
             "1.0.0",
             {
                 "dependencies": {LIB: "^1", CYC_A: "^1"},
-                "requires": (Requirement(DXN.parse(ECHO), "^0.1"), Requirement(DXN.parse(MAIL), "^1")),
+                "requires": (
+                    Requirement(dxn=DXN.parse(ECHO), spec="^0.1"),
+                    Requirement(dxn=DXN.parse(MAIL), spec="^1"),
+                ),
             },
         ),
         (BROKEN, "1.0.0", {"dependencies": {LIB: "^1.1"}}),
