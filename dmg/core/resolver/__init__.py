@@ -66,7 +66,17 @@ from dmg.core.resolver.provider import (
     ReleaseListing,
     parse_host_api,
 )
-from dmg.core.resolver.solver import ApiBinding, NoSolutionError, Reporter, Resolver, SelectedModule, Solution, resolve
+from dmg.core.resolver.solver import (
+    DEFAULT_MAX_STEPS,
+    ApiBinding,
+    NoSolutionError,
+    Reporter,
+    ResolutionTooLargeError,
+    Resolver,
+    SelectedModule,
+    Solution,
+    resolve,
+)
 from dmg.core.resolver.terms import (
     ANY_VERSION,
     Cause,
@@ -82,6 +92,7 @@ from dmg.core.resolver.terms import (
 __all__ = [
     "ANY_VERSION",
     "API_PREFIX",
+    "DEFAULT_MAX_STEPS",
     "ROOT",
     "ApiBinding",
     "Candidate",
@@ -99,6 +110,7 @@ __all__ = [
     "RecordSource",
     "ReleaseListing",
     "Reporter",
+    "ResolutionTooLargeError",
     "Resolver",
     "RootCause",
     "SelectedModule",

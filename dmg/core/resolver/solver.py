@@ -4,6 +4,12 @@ One resolution is one :class:`_Solve` (the partial solution, unit propagation, d
 backjumping) over a :class:`_Knowledge` of what the provider answered, restarted when what was known about API
 providers changed under a failure. The result is a :class:`Solution`; a failure is a :class:`NoSolutionError`
 whose message :mod:`dmg.core.resolver.explanation` writes. The semantics are in :mod:`dmg.core.resolver`.
+
+Every resolution has a budget of steps, :data:`DEFAULT_MAX_STEPS` unless the caller sets ``max_steps``: a step is
+an incompatibility examined by unit propagation, a choice of the next package to decide, or one derivation of
+conflict resolution, counted over all restarts. A search that would take more raises
+:class:`ResolutionTooLargeError` (a :class:`~dmg.core.errors.TooLargeError`, code ``TOO_LARGE``), so no caller, a
+server least of all, runs an unbounded solve. Resolutions that fit finish as they would without the budget.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from dmg.core.cid import CID
-from dmg.core.errors import RecordError, ResolutionError
+from dmg.core.errors import RecordError, ResolutionError, TooLargeError
 from dmg.core.resolver.explanation import _Explainer
 from dmg.core.resolver.provider import API_PREFIX, ROOT, Candidate, Dependency, Metadata, Provider, _is_api_version
 from dmg.core.resolver.terms import (
@@ -66,6 +72,37 @@ class Solution:
     @property
     def versions(self) -> dict[str, Version]:
         return {name: module.version for name, module in self.modules.items()}
+
+
+DEFAULT_MAX_STEPS: Final = 200_000
+"""Steps one resolution may take unless told otherwise. The resolve benchmark takes 10,000 to 21,000 steps per
+satisfiable root set (a few hundred modules of 2,000) and 51,000 for its unsatisfiable pigeonhole case (6 holes);
+at about 2 to 7 microseconds a step, the budget bounds a solve to about a second. The next pigeonhole (7 holes,
+some 300,000 steps) is refused."""
+
+
+class ResolutionTooLargeError(TooLargeError):
+    """The resolution needed more than ``max_steps`` steps; it was stopped before finding a solution or a reason."""
+
+    def __init__(self, max_steps: int) -> None:
+        super().__init__(
+            f"resolving these roots takes more than {max_steps} steps (decisions, propagations and conflict "
+            "resolutions), this resolver's budget: ask for less, with fewer roots, narrower ranges or exact versions"
+        )
+        self.max_steps = max_steps
+
+
+class _Budget:
+    """The steps one resolution may still take, shared by its restarts."""
+
+    def __init__(self, max_steps: int) -> None:
+        self.max_steps = max_steps
+        self.spent = 0
+
+    def spend(self, steps: int) -> None:
+        self.spent += steps
+        if self.spent > self.max_steps:
+            raise ResolutionTooLargeError(self.max_steps)
 
 
 class NoSolutionError(ResolutionError):
@@ -219,12 +256,14 @@ class _Solve:
         roots: tuple[Dependency, ...],
         host: Mapping[str, frozenset[Version]],
         reporter: Reporter,
+        budget: _Budget,
     ) -> None:
         self.knowledge = knowledge
         self.algebra = knowledge.algebra
         self.roots = roots
         self.host = host
         self.reporter = reporter
+        self.budget = budget
         self.pins: dict[str, set[Version]] = {}
         for root in roots:
             exact = root.range.exact_version
@@ -343,6 +382,7 @@ class _Solve:
         while changed:
             name = changed.pop()
             candidates = self.incompatibilities.get(name, [])
+            self.budget.spend(len(candidates))
             for index in range(len(candidates) - 1, -1, -1):
                 incompatibility = candidates[index]
                 result = self.propagate_one(incompatibility)
@@ -377,6 +417,7 @@ class _Solve:
         self.reporter.conflict(incompatibility)
         learned = False
         while not self._is_failure(incompatibility):
+            self.budget.spend(1)
             latest_term: Term | None = None
             latest: _Assignment | None = None
             difference: tuple[Range, bool] | None = None
@@ -445,6 +486,7 @@ class _Solve:
         chosen = self.next_package()
         if chosen is None:
             return None
+        self.budget.spend(1)
         name, allowed = chosen
         if name.startswith(API_PREFIX):
             version = self.best_api_version(name, allowed)
@@ -604,20 +646,30 @@ class _Solve:
 class Resolver:
     """Resolves root requirements against a :class:`Provider`; see the module docstring for the semantics.
 
-    ``root_label`` names the request in explanations (``"Because the request depends on ..."``).
+    ``root_label`` names the request in explanations (``"Because the request depends on ..."``); ``max_steps``
+    bounds the work of each :meth:`resolve` (None: :data:`DEFAULT_MAX_STEPS`).
     """
 
     MAX_RESTARTS: Final = 64
 
     def __init__(
-        self, provider: Provider, reporter: Reporter | None = None, *, root_label: str = "the request"
+        self,
+        provider: Provider,
+        reporter: Reporter | None = None,
+        *,
+        root_label: str = "the request",
+        max_steps: int | None = None,
     ) -> None:
+        if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
+            raise ValueError(f"max_steps must be a positive integer, not {max_steps!r}")
         self.provider = provider
         self.reporter = reporter or Reporter()
         self.root_label = root_label
+        self.max_steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
 
     def resolve(self, roots: Iterable[Dependency], host_apis: Iterable[tuple[str, Version]] = ()) -> Solution:
-        """Pick versions for ``roots`` and everything they need; raises :class:`NoSolutionError` if impossible.
+        """Pick versions for ``roots`` and everything they need; raises :class:`NoSolutionError` if impossible,
+        :class:`ResolutionTooLargeError` if finding out takes more than ``max_steps``.
 
         ``host_apis`` are the ``(api DXN, version)`` pairs the target host offers.
         """
@@ -633,9 +685,10 @@ class Resolver:
             host.setdefault(API_PREFIX + item[0], set()).add(item[1])
         frozen = {name: frozenset(versions) for name, versions in host.items()}
         knowledge = _Knowledge(self.provider)
+        budget = _Budget(self.max_steps)
         for _ in range(self.MAX_RESTARTS):
             self.reporter.starting(root_list)
-            solve = _Solve(knowledge, root_list, frozen, self.reporter)
+            solve = _Solve(knowledge, root_list, frozen, self.reporter, budget)
             try:
                 decisions = solve.run()
             except _Failure as failure:
@@ -688,6 +741,7 @@ def resolve(
     host_apis: Iterable[tuple[str, Version]] = (),
     *,
     reporter: Reporter | None = None,
+    max_steps: int | None = None,
 ) -> Solution:
-    """Shorthand for ``Resolver(provider, reporter).resolve(roots, host_apis)``."""
-    return Resolver(provider, reporter).resolve(roots, host_apis)
+    """Shorthand for ``Resolver(provider, reporter, max_steps=max_steps).resolve(roots, host_apis)``."""
+    return Resolver(provider, reporter, max_steps=max_steps).resolve(roots, host_apis)
