@@ -23,8 +23,6 @@ from dmg.core.errors import ConflictError, TooLargeError
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
 from dmg.core.tlog import (
-    MemoryHashStore,
-    MerkleTree,
     ProofError,
     leaf_hash,
     parse_entry_bundle,
@@ -38,6 +36,7 @@ from dmg.store.base import Commit
 from dmg.store.sqlite import DATABASE_NAME
 from tests.conftest import claim_namespace, publish
 from tests.test_service_app import graphql, server_settings
+from tests.test_tlog import LogTree
 
 X = "com.example/function/x"
 
@@ -61,7 +60,7 @@ async def test_every_accepted_entry_is_a_leaf_in_acceptance_order(
 ) -> None:
     await populate(registry, key, bundle)
     blocks = await entry_blocks(registry)
-    reference = MerkleTree(MemoryHashStore())
+    reference = LogTree()
     reference.append_many(blocks)
     signed = opened(registry, await registry.log.checkpoint())
     assert (signed.size, signed.root) == (3, reference.root())
@@ -236,7 +235,7 @@ def test_tiles_hold_the_tree_and_the_entries(served: httpx.Client) -> None:
     assert hashes.content == b"".join(leaf_hash(block) for block in blocks)
     assert parse_entry_bundle(served.get("/tile/entries/000.p/4").content) == blocks
     assert served.get("/tile/0/000.p/3").content == hashes.content[:96]
-    reference = MerkleTree(MemoryHashStore())
+    reference = LogTree()
     reference.append_many(blocks)
     assert reference.root() == signed.root
     for path in ("/tile/0/000.p/5", "/tile/0/000", "/tile/1/000.p/1", "/tile/entries/000.p/9", "/tile/0/00", "/tile/x"):
