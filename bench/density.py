@@ -58,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache, WasiRuntime(cache) as runtime:
         for name in (*LAMBDA_BUNDLES, "counter"):
             runtime.add_bundle(name, (BUILD / f"{name}.wasm").read_bytes())
-        spec = [FunctionSpec("echo", input_schema=SCHEMA, output_schema={"type": "object"})]
+        spec = [FunctionSpec(name="echo", input_schema=SCHEMA, output_schema={"type": "object"})]
         warm = runtime.install("echo", module="bench/function/warm", functions=spec)
         runtime.invoke(warm, "echo", {"text": "warm"})
         warm_live = runtime.install("counter", module="bench/function/warm-live", functions=spec, mode="long-lived")
@@ -67,7 +67,7 @@ def main() -> None:
         before_idle = settled_rss_kib()
         idle: list[InstalledModule] = []
         for index in range(functions):
-            module_spec = [FunctionSpec("echo", input_schema=dict(SCHEMA), output_schema={"type": "object"})]
+            module_spec = [FunctionSpec(name="echo", input_schema=dict(SCHEMA), output_schema={"type": "object"})]
             grants = Grants(limits=Limits(memory=(16 + index % 16) * 1024 * 1024))
             bundle = LAMBDA_BUNDLES[index % len(LAMBDA_BUNDLES)] if index % 2 else "echo"
             idle.append(

@@ -30,7 +30,7 @@ from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope, signing_input
 from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
-from dmg.core.records import FunctionSpec, ModuleRecord, Requirement, Resources, Trigger
+from dmg.core.records import FunctionSpec, ModuleRecord, Requirement, Resources, TimerTrigger, Trigger
 from dmg.core.semver import Version
 from dmg.publisher import claim, release_bundle
 from dmg.registry import Registry
@@ -59,20 +59,20 @@ def build_car(releases: int) -> tuple[bytes, int]:
             description=f"Benchmark module {n}: indexes things across spaces",
             functions=(
                 FunctionSpec(
-                    f"index-{module}",
-                    f"Index a space, variant {module}",
-                    {
+                    name=f"index-{module}",
+                    description=f"Index a space, variant {module}",
+                    input_schema={
                         "type": "object",
                         "properties": {f"space{module}": {"type": "string"}, "limit": {"type": "integer"}},
                     },
-                    {"type": "object", "properties": {f"count{module}": {"type": "integer"}}},
+                    output_schema={"type": "object", "properties": {f"count{module}": {"type": "integer"}}},
                 ),
             ),
             resources=Resources(
                 memory=(32 + module) << 20, cpu_timeout_ms=5000 + n % 10, network=(f"api{module}.example.com:443",)
             ),
-            dependencies=(Requirement(DXN.parse(f"org.dxos/function/indexer-{module}"), "^1.2"),),
-            triggers=(Trigger(f"index-{module}", {"kind": "timer", "cron": f"*/{module % 59 + 1} * * * *"}, {}),),
+            dependencies=(Requirement(dxn=DXN.parse(f"org.dxos/function/indexer-{module}"), spec="^1.2"),),
+            triggers=(Trigger(function=f"index-{module}", spec=TimerTrigger(cron=f"*/{module % 59 + 1} * * * *")),),
         )
         prepared = release_bundle(record, bundle, key, heads.get(name, LogHead()), start + n)
         heads[name] = LogHead(prepared.root, heads.get(name, LogHead()).seq + 1, start + n)

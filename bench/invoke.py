@@ -121,7 +121,7 @@ def main() -> None:
         runtime.add_bundle("echo", echo_wasm)
         runtime.add_bundle("counter", counter_wasm)
         schema = {"type": "object", "properties": {"text": {"type": "string"}}}
-        functions = [FunctionSpec("echo", input_schema=schema)]
+        functions = [FunctionSpec(name="echo", input_schema=schema)]
         echo = runtime.install("echo", module="bench/function/echo", functions=functions)
         counter = runtime.install("counter", module="bench/function/counter", functions=functions, mode="long-lived")
         bare_lambda, bare_long_lived = BareLambda(echo_wasm), BareLongLived(counter_wasm)

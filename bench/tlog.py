@@ -1,9 +1,14 @@
 """Benchmark of dmg.core.tlog: appends, and inclusion and consistency proofs, as the tree grows.
 
+The tree is grown and proven as the registry's ``TransparencyLog`` does it, with a dict where the registry has
+its store: each commit appends its leaves to a copy of the :class:`~dmg.core.tlog.Frontier` and stores the nodes
+they complete; a proof is its plan (:func:`~dmg.core.tlog.inclusion_plan`, :func:`~dmg.core.tlog.consistency_plan`)
+assembled from the stored hashes it names; an old root is the frontier loaded from the stored nodes.
+
 For trees of 10^3 to 10^5 leaves (10^6 with ``--full``) it measures, in one run:
 
 - the baseline: plain SHA-256 of the same leaves, per leaf, and over all leaves of the tree;
-- appending leaves (``append_many`` in batches of 1000, and single ``append`` calls), per leaf;
+- appending leaves (in commits of 1000, and one leaf per commit), per leaf;
 - generating and verifying inclusion proofs for random leaves, and consistency proofs from random old sizes.
 
 It prints a table, then how each cost grows from the smallest to the largest tree, as the exponent ``b`` of
@@ -20,11 +25,11 @@ import math
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from dmg.core.tlog import (
-    MemoryHashStore,
-    MerkleTree,
+    Frontier,
+    NodeId,
     consistency_plan,
     inclusion_plan,
     leaf_hash,
@@ -33,6 +38,30 @@ from dmg.core.tlog import (
 )
 
 BATCH = 1000
+
+
+class Tree:
+    """A frontier and the stored nodes of the tree it heads."""
+
+    def __init__(self) -> None:
+        self.frontier = Frontier()
+        self.hashes: dict[NodeId, bytes] = {}
+
+    def commit(self, leaves: Sequence[bytes]) -> None:
+        frontier = self.frontier.copy()
+        self.hashes.update(node for data in leaves for node in frontier.append(leaf_hash(data)))
+        self.frontier = frontier
+
+    def root(self, size: int) -> bytes:
+        return Frontier(size, [self.hashes[node] for node in Frontier.node_ids(size)]).root()
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        plan = inclusion_plan(index, size)
+        return plan.assemble([self.hashes[node] for node in plan.nodes])
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        plan = consistency_plan(old_size, new_size)
+        return plan.assemble([self.hashes[node] for node in plan.nodes])
 
 
 def leaves_for(size: int) -> list[bytes]:
@@ -58,16 +87,18 @@ def measure(size: int, samples: int, rng: random.Random) -> dict[str, float]:
     sha_per_leaf_us = median_us([elapsed // len(batch) for elapsed, batch in zip(sha_batches, batches, strict=True)])
     sha_all_leaves_us = sum(sha_batches) / 1000
 
-    tree = MerkleTree(MemoryHashStore())
-    append_batches = [timed_ns(lambda batch=batch: tree.append_many(batch)) for batch in batches]
+    tree = Tree()
+    append_batches = [timed_ns(lambda batch=batch: tree.commit(batch)) for batch in batches]
     append_many_per_leaf_us = median_us(
         [elapsed // len(batch) for elapsed, batch in zip(append_batches, batches, strict=True)]
     )
-    single = MerkleTree(MemoryHashStore())
-    single.append_many(leaves[: size - min(size, BATCH)])
-    append_one_us = median_us([timed_ns(lambda leaf=leaf: single.append(leaf)) for leaf in leaves[single.size :]])
+    single = Tree()
+    single.commit(leaves[: size - min(size, BATCH)])
+    append_one_us = median_us(
+        [timed_ns(lambda leaf=leaf: single.commit([leaf])) for leaf in leaves[single.frontier.size :]]
+    )
 
-    root = tree.root()
+    root = tree.frontier.root()
     inclusion_gen, inclusion_verify, inclusion_reads, inclusion_length = [], [], [], []
     for index in (rng.randrange(size) for _ in range(samples)):
         proof: list[bytes] = []

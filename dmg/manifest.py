@@ -3,7 +3,7 @@
 A manifest uses the top-level keys of a module record in the friendly forms people type: sizes like ``32MiB``,
 durations like ``5s``, the bundle as a file path (relative to the manifest), dependencies as a DXN → range mapping.
 ``mode`` (``lambda`` or ``long-lived``), at the top level for the whole module or in a function's entry for that
-function, goes into the record as the field of that name the orchestrator reads (``docs/abi.md``).
+function, goes into the record's ``mode`` (:class:`~dmg.core.records.Mode`; ``docs/abi.md``).
 :meth:`Manifest.load` checks everything and names the key and the problem in every error
 (``dmg.yml: resources.memory: '32 MB' is not a size``); :meth:`Manifest.to_record` produces the
 :class:`~dmg.core.records.ModuleRecord` once the bundle's CID is known.
@@ -25,7 +25,7 @@ import yaml
 from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError, ManifestError, UnitError
-from dmg.core.records import ModuleRecord
+from dmg.core.records import Mode, ModuleRecord
 from dmg.core.units import parse_duration, parse_size
 
 MANIFEST_NAME: Final = "dmg.yml"
@@ -42,7 +42,7 @@ TOP_LEVEL_KEYS: Final = (
     "dependencies",
     "triggers",
 )
-MODES: Final = ("lambda", "long-lived")
+MODES: Final = tuple(str(mode) for mode in Mode)
 """How the orchestrator runs a module's functions (see ``docs/abi.md``); without a ``mode``, each is a lambda."""
 def parse_mode(value: Any, key: str) -> str:
     """``lambda`` or ``long-lived``, exactly."""

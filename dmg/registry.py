@@ -325,7 +325,6 @@ class _Batch:
         for item in checked:
             entry = item.entry
             if isinstance(entry, DXNEntry) and entry.log_name not in self.dxn_logs:
-                assert entry.dxn is not None
                 dxns[entry.log_name] = entry.dxn
         if self.clock is None:
             self.namespaces.update((name, NamespaceState(name)) for name in namespaces)
@@ -426,7 +425,6 @@ class _Batch:
         return entry
 
     async def _check_release(self, cid: CID, entry: Release, signers: frozenset, namespace: NamespaceState) -> None:
-        assert entry.record is not None and entry.version is not None
         record_data = await self.block(entry.record)
         envelope = Envelope.decode(record_data)
         record_signers = envelope.verify()
@@ -561,7 +559,6 @@ class Registry:
             raise RecordError("publish needs a release entry as its root")
         entry = (await self._run([(root, data)], blocks))[0][0]
         assert isinstance(entry, Release)
-        assert entry.dxn is not None and entry.version is not None and entry.record is not None
         return PublishResult(entry.dxn, entry.version, entry.record, root)
 
     async def import_car(self, data: bytes) -> ImportResult:

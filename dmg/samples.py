@@ -54,9 +54,13 @@ def _record(name: str, version: str, description: str, dependencies: dict[str, s
         runtime="wasi",
         bundle=bundle,
         description=description,
-        functions=(FunctionSpec(name.replace("-", "_"), description, _OBJECT, _OBJECT),),
+        functions=(
+            FunctionSpec(
+                name=name.replace("-", "_"), description=description, input_schema=_OBJECT, output_schema=_OBJECT
+            ),
+        ),
         resources=Resources(memory=16 * 1024 * 1024, cpu_timeout_ms=1000),
-        dependencies=tuple(Requirement(DXN.parse(dxn), spec) for dxn, spec in dependencies.items()),
+        dependencies=tuple(Requirement(dxn=DXN.parse(dxn), spec=spec) for dxn, spec in dependencies.items()),
     )
 
 

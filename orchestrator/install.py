@@ -12,7 +12,7 @@ operator's policy decide on each module before anything is downloaded.
    :func:`dmg.client.verify.verified_record`), whatever the client checked already, and check the release against
    the registry's transparency log (``RegistryClient.verify``: signer authorised by the namespace log, entry
    included in a signed checkpoint consistent with the last one seen);
-3. read each module's mode (:func:`entry_modes`) and check it runs on WASI;
+3. check each module runs on WASI (its ``mode`` was checked with its record; :func:`entry_modes` reads it);
 4. decide each module's resources with the :class:`~orchestrator.policy.Policy` and the install's grants.
 
 The plan lists the modules in install order (each after the modules it depends on), which ones are installed
@@ -24,42 +24,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
 
 from dmg.client.base import RegistryClient
 from dmg.client.errors import RecordMismatchError
 from dmg.client.verify import verified_record
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
-from dmg.core.errors import BundleError, ConflictError, RecordError
+from dmg.core.errors import BundleError, ConflictError
 from dmg.core.graph import dependency_graph, install_order
-from dmg.core.records import ModuleRecord
+from dmg.core.records import Mode, ModuleRecord
 from dmg.core.resolver import Dependency, Resolver, prefetch
 from dmg.core.semver import Version
 from dmg.lockfile import Lockfile
 from orchestrator.policy import Decision, GrantSet, Policy
-from orchestrator.runtimes.wasi import Mode
-
-MODE_FIELD: Final = "mode"
-"""The optional record field (module-wide, or per function) choosing ``lambda`` or ``long-lived``."""
 
 
 def entry_modes(record: ModuleRecord) -> dict[str, Mode]:
     """Each function's mode: its own ``mode`` field, else the module's, else ``lambda``."""
-    module_mode = _mode(record.unrecognized_fields.get(MODE_FIELD, Mode.LAMBDA.value), "mode")
-    return {
-        spec.name: _mode(spec.unrecognized_fields[MODE_FIELD], f"functions.{spec.name}.mode")
-        if MODE_FIELD in spec.unrecognized_fields
-        else module_mode
-        for spec in record.functions
-    }
-
-
-def _mode(value: Any, where: str) -> Mode:
-    try:
-        return Mode(value)
-    except ValueError:
-        raise RecordError(f"{where}: must be {' or '.join(repr(str(mode)) for mode in Mode)}, not {value!r}") from None
+    return {spec.name: spec.mode or record.mode or Mode.LAMBDA for spec in record.functions}
 
 
 @dataclass(frozen=True)
@@ -175,5 +157,4 @@ class Installer:
             )
         if record.runtime != "wasi":
             raise BundleError(f"{record.dxn}@{record.version} runs on {record.runtime}; this orchestrator runs wasi")
-        entry_modes(record)
         return PlannedModule(record_cid, block, record, self.policy.decide(record, grants), installed == version)

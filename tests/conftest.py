@@ -59,14 +59,18 @@ def module_record(
 ) -> ModuleRecord:
     defaults: dict[str, object] = {
         "description": f"{name} for tests",
-        "functions": (FunctionSpec("run", "runs", {"type": "object"}, {"type": "object"}),),
+        "functions": (
+            FunctionSpec(
+                name="run", description="runs", input_schema={"type": "object"}, output_schema={"type": "object"}
+            ),
+        ),
     }
     return ModuleRecord(
         dxn=DXN.parse(name),
         version=Version.parse(version),
         runtime="wasi",
         bundle=bundle.cid,
-        dependencies=tuple(Requirement(DXN.parse(dxn), spec) for dxn, spec in (dependencies or {}).items()),
+        dependencies=tuple(Requirement(dxn=DXN.parse(dxn), spec=spec) for dxn, spec in (dependencies or {}).items()),
         **{**defaults, **fields},  # type: ignore[arg-type]
     )
 

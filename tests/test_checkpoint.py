@@ -20,7 +20,8 @@ from dmg.core.checkpoint import (
     sign_note,
 )
 from dmg.core.errors import KeyFileError, RecordError, SignatureError
-from dmg.core.tlog import MemoryHashStore, MerkleTree, ProofError, verify_consistency
+from dmg.core.tlog import ProofError, verify_consistency
+from tests.test_tlog import LogTree
 
 # The example of golang.org/x/mod/sumdb/note (package documentation and note_test.go). EnochRoot's key is the one
 # the documentation's GenerateKey example derives from an all-zero random source.
@@ -349,7 +350,7 @@ def test_checkpoint_bodies_round_trip(origin: str, size: int, root: bytes, exten
 def test_a_signed_checkpoint_of_a_tree_opens_and_proves_consistency() -> None:
     registry = new_signer("dmg.example/registry")
     witness = new_signer("witness.example")
-    tree = MerkleTree(MemoryHashStore())
+    tree = LogTree()
     tree.append_many([b"claim", b"grant", b"release"])
     old = Checkpoint("dmg.example/registry", tree.size, tree.root())
     old_note = sign_note(old.to_body(), [registry, witness])

@@ -8,6 +8,7 @@ import yaml
 from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
 from dmg.core.errors import ManifestError
+from dmg.core.records import TimerTrigger
 from dmg.manifest import MODES, TOP_LEVEL_KEYS, Manifest, parse_mode, scaffold
 from orchestrator.install import entry_modes
 from orchestrator.runtimes.wasi import Mode
@@ -55,7 +56,7 @@ def test_design_example_parses(tmp_path: Path) -> None:
     assert record.resources.cpu_timeout_ms == 5000
     assert record.resources.storage == 10 * 1024 * 1024
     assert record.resources.network == ("imap.example.com:993",)
-    assert record.triggers[0].spec["cron"] == "*/5 * * * *"
+    assert record.triggers[0].spec == TimerTrigger(cron="*/5 * * * *")
     assert str(record.dependencies[0].dxn) == "org.dxos/function/universal-indexer"
 
 
@@ -102,7 +103,7 @@ def test_errors_name_the_key(tmp_path: Path, edit: object, message: str) -> None
 def test_without_a_mode_the_record_has_none_and_every_function_is_a_lambda(tmp_path: Path) -> None:
     record = Manifest.load(write(tmp_path, DESIGN_EXAMPLE)).to_record(CID.of(b"wasm", RAW))
     assert "mode" not in record.to_dict()
-    assert "mode" not in record.functions[0].unrecognized_fields
+    assert record.mode is None and record.functions[0].mode is None
     assert entry_modes(record) == {"sync": Mode.LAMBDA}
 
 
@@ -112,7 +113,7 @@ def test_a_top_level_mode_goes_into_the_record_for_every_function(tmp_path: Path
     data["mode"] = mode
     data["functions"].append({"name": "flush", "description": "Write what is pending"})
     record = Manifest.load(write(tmp_path, yaml.safe_dump(data))).to_record(CID.of(b"wasm", RAW))
-    assert record.unrecognized_fields == {"mode": mode}
+    assert record.mode is Mode(mode) and record.unrecognized_fields == {}
     assert record.to_dict()["mode"] == mode
     assert entry_modes(record) == {"sync": Mode(mode), "flush": Mode(mode)}
 
@@ -122,8 +123,8 @@ def test_a_function_mode_overrides_the_module_mode_for_that_function(tmp_path: P
     data["mode"] = "long-lived"
     data["functions"].append({"name": "once", "mode": "lambda"})
     record = Manifest.load(write(tmp_path, yaml.safe_dump(data))).to_record(CID.of(b"wasm", RAW))
-    assert record.functions[1].unrecognized_fields == {"mode": "lambda"}
-    assert "mode" not in record.functions[0].unrecognized_fields
+    assert record.functions[1].mode is Mode.LAMBDA
+    assert record.functions[0].mode is None
     assert entry_modes(record) == {"sync": Mode.LONG_LIVED, "once": Mode.LAMBDA}
 
 
@@ -157,7 +158,7 @@ def test_scaffold_has_every_key_and_is_pure(tmp_path: Path) -> None:
     assert record.resources.spaces == "none"
     assert not record.resources.storage
     assert record.functions[0].name == "hello_world"
-    assert record.unrecognized_fields == {"mode": "lambda"}
+    assert record.mode is Mode.LAMBDA
 
 
 def test_the_manifest_modes_are_the_orchestrators() -> None:

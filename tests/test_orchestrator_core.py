@@ -29,7 +29,7 @@ async def registry_dir(tmp_path: Path) -> Path:
     key = SigningKey.generate()
     async with await Registry.open(directory) as registry:
         await claim_namespace(registry, "com.example", key)
-        functions = (FunctionSpec("event"), FunctionSpec("fail"))
+        functions = (FunctionSpec(name="event"), FunctionSpec(name="fail"))
         await publish(registry, key, ECHO, "1.0.0", build_bundle(function_wasm("echo"), "wasi"), functions=functions)
     return directory
 

@@ -33,7 +33,7 @@ from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, DmgError, NotFoundError, SignatureError
 from dmg.core.keys import SigningKey
-from dmg.core.records import FunctionSpec, ModuleRecord, Requirement, Resources
+from dmg.core.records import FunctionSpec, Mode, ModuleRecord, Requirement, Resources
 from dmg.core.semver import Version
 from dmg.publisher import claim, release_bundle
 from dmg.service.server import BackgroundServer as RegistryServer
@@ -61,7 +61,7 @@ TEXT_OUT = {"type": "object", "properties": {"text": {"type": "string"}}, "requi
 
 
 def specs(*names: str, **schemas: Any) -> tuple[FunctionSpec, ...]:
-    return tuple(FunctionSpec(name, **schemas.get(name.replace("-", "_"), {})) for name in names)
+    return tuple(FunctionSpec(name=name, **schemas.get(name.replace("-", "_"), {})) for name in names)
 
 
 def fixture_modules(http_port: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -85,10 +85,14 @@ def fixture_modules(http_port: int) -> list[tuple[str, str, dict[str, Any]]]:
             },
         ),
         (HOSTILE, "hostile", {"functions": specs(*HOSTILE_FUNCTIONS), "resources": quick}),
-        (COUNTER, "counter", {"functions": specs("count", "trap"), "unrecognized_fields": {"mode": "long-lived"}}),
+        (COUNTER, "counter", {"functions": specs("count", "trap"), "mode": Mode.LONG_LIVED}),
         (STORAGE, "storage", {"functions": specs("append", "count"), "resources": Resources(storage=64 << 10)}),
         (FETCH, "fetch", {"functions": specs("fetch"), "resources": Resources(network=(f"127.0.0.1:{http_port}",))}),
-        (CALLER, "caller", {"functions": specs("call"), "dependencies": (Requirement(DXN.parse(LIBRARY), "^1"),)}),
+        (
+            CALLER,
+            "caller",
+            {"functions": specs("call"), "dependencies": (Requirement(dxn=DXN.parse(LIBRARY), spec="^1"),)},
+        ),
         (GREEDY, "echo", {"functions": specs("echo"), "resources": greedy}),
     ]
 

@@ -8,22 +8,22 @@ import pytest
 
 from dmg.core import codec
 from dmg.core.cid import CID, RAW
-from dmg.core.errors import RecordError
-from dmg.core.keys import SigningKey
+from dmg.core.dxn import DXN
+from dmg.core.errors import BundleError, RecordError
 from dmg.core.records import (
+    FunctionSpec,
+    Mode,
     ModuleRecord,
-    NamespaceClaim,
-    NamespaceGrant,
-    NamespaceRevoke,
-    Release,
-    Unyank,
-    Yank,
-    parse_entry,
+    Resources,
+    Runtime,
+    TimerTrigger,
+    Trigger,
 )
+from dmg.core.records import cache as part_cache
+from dmg.core.records import module as module_record
+from dmg.core.semver import Version
 
 BUNDLE = CID.of(b"bundle", RAW)
-PREV = CID.of(b"prev")
-KEY = SigningKey.from_seed(bytes(32)).public_key
 
 
 def module() -> dict[str, Any]:
@@ -70,26 +70,15 @@ def test_module_record_round_trip_is_byte_identical() -> None:
 def test_unknown_fields_are_preserved() -> None:
     data = module()
     data["future"] = {"x": 1}
-    data["functions"][0]["mode"] = "long-lived"
+    data["functions"][0]["later"] = [1, 2]
+    data["resources"]["gpu"] = 1
     record = ModuleRecord.from_dict(data)
+    assert record.unrecognized_fields == {"future": {"x": 1}}
+    assert record.functions[0].unrecognized_fields == {"later": [1, 2]}
     out = record.to_dict()
     assert out["future"] == {"x": 1}
-    assert out["functions"][0]["mode"] == "long-lived"
-
-
-def test_every_trigger_kind_is_understood() -> None:
-    specs = [
-        {"kind": "timer", "cron": "0 * * * *"},
-        {"kind": "webhook", "method": "GET"},
-        {"kind": "subscription", "query": {"type": "dxos.org/type/Message"}, "options": {"deep": True, "delay": 100}},
-        {"kind": "queue", "queue": "com.example/queue/inbox"},
-        {"kind": "email"},
-        {"kind": "registry", "namespace": "org.dxos"},
-        {"kind": "function", "function": "com.example/function/other"},
-    ]
-    data = module()
-    data["triggers"] = [{"function": "sync", "spec": spec, "input": {"event": "{{$.trigger.event}}"}} for spec in specs]
-    assert len(ModuleRecord.from_dict(data).triggers) == len(specs)
+    assert out["functions"][0]["later"] == [1, 2]
+    assert out["resources"]["gpu"] == 1
 
 
 def _edit(path: str, value: Any) -> dict[str, Any]:
@@ -148,12 +137,16 @@ BAD_MODULES = [
     ),
     ("triggers.0.spec", {"kind": "queue", "queue": "nope"}, "queue"),
     ("triggers.0.extra", 1, "unknown field 'extra'"),
+    ("mode", "forever", "^mode: must be 'lambda' or 'long-lived', not 'forever'"),
+    ("mode", None, "^mode: must be 'lambda' or 'long-lived', not None"),
+    ("functions.0.mode", 3, r"^functions\[0\]\.mode: must be 'lambda' or 'long-lived', not 3"),
 ]
 
 
 @pytest.mark.parametrize(("path", "value", "message"), BAD_MODULES)
 def test_bad_module_records_name_the_field(path: str, value: Any, message: str) -> None:
-    with pytest.raises(RecordError, match=message.replace("(", r"\(").replace("^", r"\^")):
+    pattern = message if message.startswith("^") else message.replace("(", r"\(").replace("^", r"\^")
+    with pytest.raises(RecordError, match=pattern):
         ModuleRecord.from_dict(_edit(path, value))
 
 
@@ -186,14 +179,13 @@ def test_parts_dag_cbor_cannot_carry_are_judged_as_they_are() -> None:
 
 
 def test_large_parts_are_judged_every_time_and_not_remembered() -> None:
-    from dmg.core import records
-
+    large = part_cache.REMEMBERED_BYTES + 1
     data = module()
-    data["functions"][0]["description"] = "x" * (records._REMEMBERED_BYTES + 1)
-    data["functions"][0]["inputSchema"]["description"] = "y" * (records._REMEMBERED_BYTES + 1)
-    parts_before = records._functions.remembered()
-    assert ModuleRecord.from_dict(data).functions[0].description == "x" * (records._REMEMBERED_BYTES + 1)
-    assert records._functions.remembered() == parts_before
+    data["functions"][0]["description"] = "x" * large
+    data["functions"][0]["inputSchema"]["description"] = "y" * large
+    parts_before = module_record._functions.remembered()
+    assert ModuleRecord.from_dict(data).functions[0].description == "x" * large
+    assert module_record._functions.remembered() == parts_before
     data["functions"][0]["inputSchema"]["type"] = 12
     with pytest.raises(RecordError, match="not a valid JSON Schema"):
         ModuleRecord.from_dict(data)
@@ -204,145 +196,115 @@ def test_module_record_must_be_a_map() -> None:
         ModuleRecord.from_dict([1, 2])
 
 
-ENTRIES = [
-    NamespaceClaim(seq=0, prev=None, time=1, namespace="com.example", keys=(KEY,)),
-    NamespaceGrant(seq=1, prev=PREV, time=2, namespace="com.example", key=KEY, permissions=frozenset({"release"})),
-    NamespaceRevoke(seq=2, prev=PREV, time=3, namespace="com.example", key=KEY),
-]
-
-
-@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.TYPE)
-def test_namespace_entries_round_trip(entry: Any) -> None:
-    assert parse_entry(codec.decode(codec.encode(entry.to_dict()))) == entry
-    assert entry.log_name == "com.example"
-
-
-def test_dxn_entries_round_trip() -> None:
-    payloads = [
-        {
-            "type": "release",
-            "dxn": "com.example/function/x",
-            "version": "1.0.0",
-            "seq": 0,
-            "prev": None,
-            "time": 5,
-            "record": PREV,
-        },
-        {
-            "type": "yank",
-            "dxn": "com.example/function/x",
-            "version": "1.0.0",
-            "seq": 1,
-            "prev": PREV,
-            "time": 5,
-            "reason": "broken",
-        },
-        {"type": "unyank", "dxn": "com.example/function/x", "version": "1.0.0", "seq": 2, "prev": PREV, "time": 6},
+def full_module() -> dict[str, Any]:
+    """A record with every optional field set, fields this version does not know, and one trigger of each kind."""
+    data = module()
+    data["mode"] = "long-lived"
+    data["future"] = {"x": [1, None, b"\x00"]}
+    data["functions"].append(
+        {"name": "once", "description": "", "mode": "lambda", "inputSchema": {}, "outputSchema": {}, "later": 1}
+    )
+    data["resources"]["cpu"]["fuel"] = 10**9
+    data["triggers"] = [
+        {"function": "sync", "spec": spec, "input": {"event": "{{$.trigger.event}}"}}
+        for spec in (
+            {"kind": "timer", "cron": "0 * * * *", "catchUp": "one", "jitter": 5},
+            {"kind": "webhook", "method": "GET", "port": 8080},
+            {"kind": "webhook"},
+            {
+                "kind": "subscription",
+                "query": {"typename": "dxos.org/type/Message", "filter": {"read": False}, "ast": {"type": "select"}},
+                "options": {"deep": True, "delay": 100, "limit": 3},
+            },
+            {"kind": "subscription", "query": "from:dxos.org/type/Message", "options": {}},
+            {"kind": "queue", "queue": "dxn:com.example/queue/inbox"},
+            {"kind": "feed", "feed": "com.example/feed/mail"},
+            {"kind": "email"},
+            {"kind": "registry", "namespace": "org.dxos", "dxn": "org.dxos/function/universal-indexer"},
+            {"kind": "function", "function": "com.example/function/other@^1", "on": "failure"},
+            {"kind": "signal", "name": "com.example.mailbox/synced"},
+        )
     ]
-    kinds = [Release, Yank, Unyank]
-    for payload, kind in zip(payloads, kinds, strict=True):
-        entry = parse_entry(payload)
-        assert type(entry) is kind
-        assert entry.to_dict() == payload
-        assert entry.log_name == "com.example/function/x"
-        assert entry.namespace == "com.example"
+    return data
 
 
-RELEASE = {
-    "type": "release",
-    "dxn": "com.example/function/x",
-    "version": "1.0.0",
-    "seq": 1,
-    "prev": PREV,
-    "time": 5,
-    "record": PREV,
-}
-
-BAD_ENTRIES = [
-    ({"type": "bogus"}, "field 'type' must be"),
-    ({**RELEASE, "seq": -1}, "must not be negative"),
-    ({**RELEASE, "seq": 0}, "prev: must be null exactly when seq is 0"),
-    ({**RELEASE, "prev": None}, "prev: must be null exactly when seq is 0"),
-    ({**RELEASE, "prev": "bafy"}, "'prev' must be a CID or null"),
-    ({k: v for k, v in RELEASE.items() if k != "prev"}, "missing field 'prev'"),
-    ({**RELEASE, "time": "now"}, "field 'time' must be int"),
-    ({**RELEASE, "record": None}, "field 'record' must be CID"),
-    ({**RELEASE, "version": "v1"}, "version"),
-    ({**RELEASE, "dxn": "com.example/function/x@1.0.0"}, "must not carry an @version"),
-    ({**RELEASE, "extra": 1}, "unknown field 'extra'"),
-    (
-        {"type": "yank", "dxn": "com.example/function/x", "version": "1.0.0", "seq": 1, "prev": PREV, "time": 5},
-        "missing field 'reason'",
-    ),
-    (
-        {"type": "namespace.claim", "namespace": "com.example", "seq": 0, "prev": None, "time": 1, "keys": []},
-        "at least one key",
-    ),
-    (
-        {
-            "type": "namespace.claim",
-            "namespace": "com.example",
-            "seq": 0,
-            "prev": None,
-            "time": 1,
-            "keys": [KEY.multicodec, KEY.multicodec],
-        },
-        "listed twice",
-    ),
-    (
-        {
-            "type": "namespace.claim",
-            "namespace": "Com.Example",
-            "seq": 0,
-            "prev": None,
-            "time": 1,
-            "keys": [KEY.multicodec],
-        },
-        "must be lowercase",
-    ),
-    (
-        {
-            "type": "namespace.claim",
-            "namespace": "bad..name",
-            "seq": 0,
-            "prev": None,
-            "time": 1,
-            "keys": [KEY.multicodec],
-        },
-        "not a valid authority",
-    ),
-    (
-        {
-            "type": "namespace.grant",
-            "namespace": "com.example",
-            "seq": 1,
-            "prev": PREV,
-            "time": 1,
-            "key": KEY.multicodec,
-            "permissions": ["root"],
-        },
-        "unknown permission 'root'",
-    ),
-    (
-        {
-            "type": "namespace.grant",
-            "namespace": "com.example",
-            "seq": 1,
-            "prev": PREV,
-            "time": 1,
-            "key": KEY.multicodec,
-            "permissions": [],
-        },
-        "at least one permission",
-    ),
-    (
-        {"type": "namespace.revoke", "namespace": "com.example", "seq": 1, "prev": PREV, "time": 1, "key": b"x"},
-        "field 'key'",
-    ),
-]
+@pytest.mark.parametrize("payload", [module, full_module], ids=["plain", "full"])
+def test_a_record_round_trips_byte_for_byte(payload: Any) -> None:
+    encoded = codec.encode(payload())
+    record = ModuleRecord.from_dict(codec.decode(encoded))
+    assert codec.encode(record.to_dict()) == encoded
+    assert ModuleRecord.from_dict(record.to_dict()) == record
 
 
-@pytest.mark.parametrize(("payload", "message"), BAD_ENTRIES)
-def test_bad_entries_are_refused_with_the_field_named(payload: dict[str, Any], message: str) -> None:
+def test_the_mode_is_typed_and_absent_means_lambda_unwritten() -> None:
+    plain = ModuleRecord.from_dict(module())
+    assert plain.mode is None and plain.functions[0].mode is None
+    assert "mode" not in plain.to_dict() and "mode" not in plain.to_dict()["functions"][0]
+    full = ModuleRecord.from_dict(full_module())
+    assert full.mode is Mode.LONG_LIVED and full.unrecognized_fields == {"future": {"x": [1, None, b"\x00"]}}
+    assert [function.mode for function in full.functions] == [None, Mode.LAMBDA]
+    written = ModuleRecord.from_dict({**module(), "mode": "lambda"})
+    assert written.mode is Mode.LAMBDA and written.to_dict()["mode"] == "lambda"
+    assert tuple(Mode) == ("lambda", "long-lived")
+
+
+def record_fields(**changes: Any) -> dict[str, Any]:
+    return {
+        "dxn": DXN.parse("com.example/function/x"),
+        "version": Version(1, 0, 0),
+        "runtime": "wasi",
+        "bundle": BUNDLE,
+        "functions": (FunctionSpec(name="run"),),
+        **changes,
+    }
+
+
+def test_constructors_take_keywords_and_need_every_required_field() -> None:
+    assert ModuleRecord(**record_fields()).resources == Resources()
+    with pytest.raises(TypeError, match="bundle"):
+        ModuleRecord(**{key: value for key, value in record_fields().items() if key != "bundle"})
+    with pytest.raises(TypeError):
+        FunctionSpec("run")  # type: ignore[misc]
+    assert ModuleRecord(**record_fields(mode="long-lived")).mode is Mode.LONG_LIVED
+    assert FunctionSpec(name="run", mode="lambda").mode is Mode.LAMBDA
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: ModuleRecord(**record_fields(runtime="jvm")), "^runtime: must be one of wasi, container, not 'jvm'"),
+        (lambda: ModuleRecord(**record_fields(mode="forever")), "^mode: must be 'lambda' or 'long-lived'"),
+        (lambda: ModuleRecord(**record_fields(dxn="com.example/function/x")), "^dxn: must be a DXN, not str"),
+        (lambda: ModuleRecord(**record_fields(bundle=None)), "^bundle: must be a CID"),
+        (
+            lambda: ModuleRecord(**record_fields(unrecognized_fields={"mode": "lambda"})),
+            "^unrecognized_fields: 'mode' is a known field",
+        ),
+        (lambda: FunctionSpec(name="Run"), "^name: function name 'Run' must match"),
+        (lambda: FunctionSpec(name="run", mode=3), "^mode: must be 'lambda' or 'long-lived', not 3"),
+        (lambda: FunctionSpec(name="run", input_schema={"type": 5}), "^inputSchema is not a valid JSON Schema"),
+        (lambda: Resources(memory=-1), "^memory: must be a non-negative integer or None, not -1"),
+        (lambda: Resources(cpu_fuel=True), "^cpu.fuel: must be a non-negative integer"),
+        (lambda: Resources(network=("bad host!",)), r"^network\.allow\[0\]: 'bad host!' is not a host"),
+        (lambda: Resources(spaces="admin"), "^spaces: must be one of none, read, read-write, not 'admin'"),
+    ],
+)
+def test_constructors_check_their_values(build: Any, message: str) -> None:
     with pytest.raises(RecordError, match=message):
-        parse_entry(payload)
+        build()
+
+
+def test_the_runtimes_are_one_enum_shared_with_bundles() -> None:
+    from dmg.core.bundle import check_content
+
+    assert tuple(Runtime) == ("wasi", "container")
+    with pytest.raises(BundleError, match="unknown runtime 'jvm'; expected one of wasi, container"):
+        check_content(b"x", "jvm")
+    with pytest.raises(BundleError, match="container bundle"):
+        check_content(b"x", Runtime.CONTAINER)
+
+
+def test_a_trigger_names_a_declared_function() -> None:
+    trigger = Trigger(function="other", spec=TimerTrigger(cron="* * * * *"))
+    with pytest.raises(RecordError, match=r"^triggers\[0\]\.function: 'other' is not a declared function"):
+        ModuleRecord(**record_fields(triggers=(trigger,)))

@@ -17,11 +17,12 @@ from dmg.core.bundle import Bundle
 from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
-from dmg.core.errors import ConflictError, NotFoundError, RangeError, RecordError, ResolutionError
+from dmg.core.errors import ConflictError, NotFoundError, RangeError, RecordError, ResolutionError, TooLargeError
 from dmg.core.keys import SigningKey
 from dmg.core.records import ModuleRecord, Requirement
 from dmg.core.resolver import (
     ANY_VERSION,
+    DEFAULT_MAX_STEPS,
     Candidate,
     Dependency,
     Incompatibility,
@@ -29,6 +30,7 @@ from dmg.core.resolver import (
     Metadata,
     NoSolutionError,
     Reporter,
+    ResolutionTooLargeError,
     Resolver,
     Solution,
     describe_range,
@@ -456,6 +458,61 @@ def test_random_universes_agree_with_brute_force(
     verify(provider, wanted, solution)
 
 
+# --- the step budget ------------------------------------------------------------------------------------------
+
+
+def pigeonholes(holes: int) -> tuple[InMemoryProvider, list[Dependency]]:
+    """``holes + 1`` pigeons, each of whose versions sits in one hole: hole ``h`` at version ``1.p.0`` holds pigeon
+    ``p``, and a hole holds one pigeon. No assignment works, and resolution proves it the hard way (every pair of
+    pigeons fails separately), so the work grows quickly with the holes."""
+    provider = InMemoryProvider()
+    pigeons = range(holes + 1)
+    for hole in range(holes):
+        for pigeon in pigeons:
+            provider.add(f"hole-{hole}", f"1.{pigeon}.0")
+    for pigeon in pigeons:
+        for hole in range(holes):
+            provider.add(f"pigeon-{pigeon}", f"1.{hole}.0", Metadata((Dependency(f"hole-{hole}", f"1.{pigeon}.0"),)))
+    return provider, [Dependency(f"pigeon-{pigeon}", "*") for pigeon in pigeons]
+
+
+def test_a_search_beyond_its_budget_stops_with_a_coded_error() -> None:
+    provider, roots = pigeonholes(5)
+    with pytest.raises(ResolutionTooLargeError, match=r"^resolving these roots takes more than 1000 steps") as raised:
+        Resolver(provider, max_steps=1000).resolve(roots)
+    assert isinstance(raised.value, TooLargeError) and raised.value.code == "TOO_LARGE"
+    assert not isinstance(raised.value, NoSolutionError) and raised.value.max_steps == 1000
+    assert "fewer roots, narrower ranges or exact versions" in str(raised.value)
+    with pytest.raises(NoSolutionError):
+        Resolver(provider).resolve(roots)
+
+
+def test_the_default_budget_refuses_a_pathological_search() -> None:
+    provider, roots = pigeonholes(7)
+    with pytest.raises(ResolutionTooLargeError, match=f"more than {DEFAULT_MAX_STEPS} steps"):
+        resolve(provider, roots)
+
+
+def test_resolutions_within_the_budget_are_unchanged() -> None:
+    provider = universe(
+        {
+            "app": {"1.0.0": {"b": "^1", "c": "^1"}, "2.0.0": {"b": "^2", "c": "^1"}},
+            "b": {"1.0.0": {}, "2.0.0": {"c": "^2"}},
+            "c": {"1.0.0": {}, "2.0.0": {}},
+        }
+    )
+    roots = [Dependency("app", "*")]
+    unbounded = Resolver(provider).resolve(roots)
+    assert unbounded.versions == {"app": Version(1, 0, 0), "b": Version(1, 0, 0), "c": Version(1, 0, 0)}
+    # This one takes 44 steps (it backtracks from app 2.0.0): with exactly those it finds the same solution.
+    assert resolve(provider, roots, max_steps=44) == unbounded
+    with pytest.raises(ResolutionTooLargeError, match="more than 43 steps"):
+        resolve(provider, roots, max_steps=43)
+    for bad in (0, -1, True, 2.5):
+        with pytest.raises(ValueError, match="max_steps must be a positive integer"):
+            Resolver(provider, max_steps=bad)  # type: ignore[arg-type]
+
+
 # --- reading a registry ---------------------------------------------------------------------------------------
 
 A = "com.example/function/a"
@@ -579,8 +636,8 @@ def test_from_record_keeps_specs_and_cids() -> None:
         runtime="wasi",
         bundle=bundle,
         provides=((DXN.parse(mail), Version(1, 2, 0)),),
-        requires=(Requirement(DXN.parse(echo), "^0.1"),),
-        dependencies=(Requirement(DXN.parse(B), "~1.2"),),
+        requires=(Requirement(dxn=DXN.parse(echo), spec="^0.1"),),
+        dependencies=(Requirement(dxn=DXN.parse(B), spec="~1.2"),),
     )
     # Dependency equality compares the spec as written, so "~1.2" must survive, not a normalised range.
     assert Metadata.from_record(record) == Metadata(

@@ -17,6 +17,7 @@ from dmg.core.dxn import DXN
 from dmg.core.errors import TooLargeError
 from dmg.core.keys import SigningKey
 from dmg.core.records import Requirement
+from dmg.core.resolver import solver
 from dmg.core.semver import Version
 from dmg.publisher import yank
 from dmg.registry import Registry
@@ -56,7 +57,10 @@ async def publish_graph(registry: Registry, bundle: Bundle) -> dict[str, str]:
             "1.0.0",
             {
                 "dependencies": {LIB: "^1", CYC_A: "^1"},
-                "requires": (Requirement(DXN.parse(ECHO), "^0.1"), Requirement(DXN.parse(MAIL), "^1")),
+                "requires": (
+                    Requirement(dxn=DXN.parse(ECHO), spec="^0.1"),
+                    Requirement(dxn=DXN.parse(MAIL), spec="^1"),
+                ),
             },
         ),
         (BROKEN, "1.0.0", {"dependencies": {LIB: "^1.1"}}),
@@ -272,6 +276,15 @@ async def test_a_graph_reading_more_than_its_budget_is_too_large(registry: Regis
     assert [node.dxn for node in found.nodes] == [INBOX, BRIDGE, CYC_A, CYC_B, LIB]
     with pytest.raises(TooLargeError, match="more than 5 module versions"):
         await dependency_graph(registry, [INBOX], HOST, budget=5)
+
+
+def test_a_graph_whose_solve_exceeds_the_resolver_budget_is_too_large(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server resolves with the resolver's default budget; a budget of a few steps makes this graph too large.
+    monkeypatch.setattr(solver, "DEFAULT_MAX_STEPS", 5)
+    error = error_of(server, GRAPH, roots=[INBOX], host=HOST)
+    assert error["extensions"]["code"] == "TOO_LARGE" and "more than 5 steps" in error["message"]
 
 
 async def test_the_record_cache_keeps_decoded_records_by_cid(registry: Registry, bundle: Bundle) -> None:

@@ -36,7 +36,7 @@ async def populate(registry: Registry, key: SigningKey, bundle: Bundle) -> None:
         "1.0.0",
         bundle,
         description="Mirrors an IMAP mailbox into a space",
-        functions=(FunctionSpec("sync", "Fetch new mail"),),
+        functions=(FunctionSpec(name="sync", description="Fetch new mail"),),
         provides=((DXN.parse("com.example/api/mail"), Version.parse("1.0.0")),),
     )
     await publish(registry, key, MAIL, "1.1.0", bundle, description="Mirrors an IMAP mailbox into a space")
@@ -47,8 +47,8 @@ async def populate(registry: Registry, key: SigningKey, bundle: Bundle) -> None:
         "0.3.0",
         bundle,
         description="Full-text search over every space",
-        functions=(FunctionSpec("reindex", "Rebuild the index from mail and notes"),),
-        requires=(Requirement(DXN.parse("com.example/api/mail"), "^1.0"),),
+        functions=(FunctionSpec(name="reindex", description="Rebuild the index from mail and notes"),),
+        requires=(Requirement(dxn=DXN.parse("com.example/api/mail"), spec="^1.0"),),
     )
     await publish(registry, key, CHAT, "2.0.0", bundle, description="Relays chat messages")
 
@@ -125,7 +125,7 @@ def test_search_document_of_a_record_block(bundle: Bundle, key: SigningKey) -> N
         MAIL,
         "1.0.0",
         bundle,
-        requires=(Requirement(DXN.parse("org.dxos/api/echo"), "^0.1"),),
+        requires=(Requirement(dxn=DXN.parse("org.dxos/api/echo"), spec="^0.1"),),
         provides=((DXN.parse("com.example/api/mail"), Version.parse("1.0.0")),),
     )
     document = SearchDocument.from_record_block(Envelope.sign(record.to_dict(), [key]).block()[1])

@@ -1,10 +1,16 @@
-"""Tests of dmg.core.tlog: against a plain recursive RFC 6962 reference, published vectors, and tampering."""
+"""Tests of dmg.core.tlog: against a plain recursive RFC 6962 reference, published vectors, and tampering.
+
+The tree under test is the one the registry runs (:class:`~dmg.registry.TransparencyLog`): leaves appended through
+:meth:`Frontier.append`, the subtrees it completes kept by node, proofs assembled by :class:`ProofPlan` from the
+hashes the plans name. :class:`LogTree` does exactly that over a dict; the other tests that need a tree built
+honestly in memory use it too.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -15,8 +21,6 @@ from dmg.core.tlog import (
     EMPTY_ROOT,
     MAX_ENTRY_SIZE,
     Frontier,
-    MemoryHashStore,
-    MerkleTree,
     NodeId,
     ProofError,
     ProofPlan,
@@ -27,10 +31,62 @@ from dmg.core.tlog import (
     leaf_hash,
     node_hash,
     parse_entry_bundle,
-    tile_bytes,
     verify_consistency,
     verify_inclusion,
 )
+
+
+class LogTree:
+    """A transparency log's tree as the registry grows and proves it, with a dict where the registry has its store.
+
+    Appends go through a copy of the :class:`Frontier` and store the nodes it completes in one update, as a commit
+    does; a root at an earlier size is the frontier loaded from the stored nodes, as the registry loads it on open;
+    proofs are their plans assembled from the stored hashes. ``reads`` counts the hashes read.
+    """
+
+    def __init__(self, leaves: Iterable[bytes] = ()) -> None:
+        self.frontier = Frontier()
+        self.hashes: dict[NodeId, bytes] = {}
+        self.reads = 0
+        self.append_many(leaves)
+
+    @property
+    def size(self) -> int:
+        return self.frontier.size
+
+    def append(self, data: bytes) -> int:
+        return self.append_many([data]).start
+
+    def append_many(self, leaves: Iterable[bytes]) -> range:
+        frontier = self.frontier.copy()
+        completed = [node for data in leaves for node in frontier.append(leaf_hash(data))]
+        assert not self.hashes.keys() & {node for node, _ in completed}, "a complete subtree is written once"
+        self.hashes.update(completed)
+        start, self.frontier = self.frontier.size, frontier
+        return range(start, frontier.size)
+
+    def stored(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        self.reads += len(nodes)
+        return [self.hashes[node] for node in nodes]
+
+    def root(self, size: int | None = None) -> bytes:
+        if size is None:
+            return self.frontier.root()
+        return Frontier(size, self.stored(Frontier.node_ids(size))).root()
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        plan = inclusion_plan(index, size)
+        return plan.assemble(self.stored(plan.nodes))
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        plan = consistency_plan(old_size, new_size)
+        return plan.assemble(self.stored(plan.nodes))
+
+    def tile(self, tile: Tile) -> bytes:
+        """A hash tile's body, as the registry serves it once :meth:`Tile.fits` says the tree has grown to it."""
+        assert tile.fits(self.size)
+        return b"".join(self.stored(tile.node_ids()))
+
 
 # --- the reference: RFC 6962 section 2.1, written as plainly as the RFC -------------------------------------
 
@@ -170,20 +226,14 @@ MAX_REFERENCE_SIZE = 70
 REFERENCE_LEAVES = [f"leaf {i}".encode() * (i % 3) for i in range(MAX_REFERENCE_SIZE)]
 
 
-def tree_of(leaves: list[bytes], store: MemoryHashStore | None = None) -> MerkleTree:
-    tree = MerkleTree(MemoryHashStore() if store is None else store)
-    tree.append_many(leaves)
-    return tree
+@pytest.fixture(scope="module")
+def reference_tree() -> LogTree:
+    return LogTree(REFERENCE_LEAVES)
 
 
 @pytest.fixture(scope="module")
-def reference_tree() -> MerkleTree:
-    return tree_of(REFERENCE_LEAVES)
-
-
-@pytest.fixture(scope="module")
-def ct_tree() -> MerkleTree:
-    return tree_of(CT_LEAVES)
+def ct_tree() -> LogTree:
+    return LogTree(CT_LEAVES)
 
 
 # --- hashing ------------------------------------------------------------------------------------------------
@@ -200,14 +250,14 @@ def test_hashes_follow_rfc_6962() -> None:
 # --- the tree against the reference -------------------------------------------------------------------------
 
 
-def test_roots_match_the_published_vectors(ct_tree: MerkleTree) -> None:
+def test_roots_match_the_published_vectors(ct_tree: LogTree) -> None:
     for size, expected in enumerate(CT_ROOTS):
         assert ct_tree.root(size) == expected
     assert ct_tree.root() == CT_ROOTS[-1]
 
 
-def test_roots_match_the_reference_at_every_size(reference_tree: MerkleTree) -> None:
-    growing = MerkleTree(MemoryHashStore())
+def test_roots_match_the_reference_at_every_size(reference_tree: LogTree) -> None:
+    growing = LogTree()
     assert growing.root() == EMPTY_ROOT
     for size in range(1, MAX_REFERENCE_SIZE + 1):
         assert growing.append(REFERENCE_LEAVES[size - 1]) == size - 1
@@ -216,7 +266,7 @@ def test_roots_match_the_reference_at_every_size(reference_tree: MerkleTree) -> 
         assert reference_tree.root(size) == expected
 
 
-def test_every_inclusion_proof_matches_the_reference_and_verifies(reference_tree: MerkleTree) -> None:
+def test_every_inclusion_proof_matches_the_reference_and_verifies(reference_tree: LogTree) -> None:
     for size in range(1, MAX_REFERENCE_SIZE + 1):
         root = ref_mth(REFERENCE_LEAVES[:size])
         for index in range(size):
@@ -225,7 +275,7 @@ def test_every_inclusion_proof_matches_the_reference_and_verifies(reference_tree
             verify_inclusion(leaf_hash(REFERENCE_LEAVES[index]), index, size, proof, root)
 
 
-def test_every_consistency_proof_matches_the_reference_and_verifies(reference_tree: MerkleTree) -> None:
+def test_every_consistency_proof_matches_the_reference_and_verifies(reference_tree: LogTree) -> None:
     roots = [ref_mth(REFERENCE_LEAVES[:size]) for size in range(MAX_REFERENCE_SIZE + 1)]
     for new in range(MAX_REFERENCE_SIZE + 1):
         for old in range(new + 1):
@@ -235,14 +285,14 @@ def test_every_consistency_proof_matches_the_reference_and_verifies(reference_tr
             verify_consistency(old, new, roots[old], roots[new], proof)
 
 
-def test_inclusion_proofs_match_the_published_vectors(ct_tree: MerkleTree) -> None:
+def test_inclusion_proofs_match_the_published_vectors(ct_tree: LogTree) -> None:
     for index, size, proof_hex in CT_INCLUSION:
         proof = [bytes.fromhex(h) for h in proof_hex]
         assert ct_tree.inclusion_proof(index, size) == proof
         verify_inclusion(leaf_hash(CT_LEAVES[index]), index, size, proof, CT_ROOTS[size])
 
 
-def test_consistency_proofs_match_the_published_vectors(ct_tree: MerkleTree) -> None:
+def test_consistency_proofs_match_the_published_vectors(ct_tree: LogTree) -> None:
     for old, new, proof_hex in CT_CONSISTENCY:
         proof = [bytes.fromhex(h) for h in proof_hex]
         assert ct_tree.consistency_proof(old, new) == proof
@@ -328,7 +378,7 @@ def test_corrupted_consistency_proofs_are_rejected(old: int, new: int, proof_hex
     assert accepted == []
 
 
-def test_every_single_hash_change_is_rejected(reference_tree: MerkleTree) -> None:
+def test_every_single_hash_change_is_rejected(reference_tree: LogTree) -> None:
     size = 45
     root = reference_tree.root(size)
     for index in range(size):
@@ -347,7 +397,7 @@ def test_every_single_hash_change_is_rejected(reference_tree: MerkleTree) -> Non
                 verify_consistency(old, size, reference_tree.root(old), root, tampered)
 
 
-def test_a_proof_for_one_size_does_not_verify_for_another(reference_tree: MerkleTree) -> None:
+def test_a_proof_for_one_size_does_not_verify_for_another(reference_tree: LogTree) -> None:
     for size in range(2, 24):
         for index in range(size):
             proof = reference_tree.inclusion_proof(index, size)
@@ -412,89 +462,59 @@ def test_verify_consistency_trivial_cases() -> None:
         verify_consistency(-1, 2, SOME_HASH, SOME_HASH, [SOME_HASH])
 
 
-def test_proof_generation_rejects_impossible_arguments(reference_tree: MerkleTree) -> None:
+def test_proof_plans_reject_impossible_arguments(reference_tree: LogTree) -> None:
     with pytest.raises(ProofError, match="leaf index 5 is not in a tree of size 5"):
-        reference_tree.inclusion_proof(5, 5)
-    with pytest.raises(ProofError, match="tree size 71 is beyond the tree, which has 70 leaves"):
-        reference_tree.inclusion_proof(0, 71)
+        inclusion_plan(5, 5)
     with pytest.raises(ProofError, match="old tree size 6 is larger than new tree size 5"):
-        reference_tree.consistency_proof(6, 5)
-    with pytest.raises(ProofError, match="tree size 80 is beyond the tree"):
-        reference_tree.consistency_proof(1, 80)
-    with pytest.raises(ProofError, match="tree size 71 is beyond the tree"):
-        reference_tree.root(71)
+        consistency_plan(6, 5)
     with pytest.raises(ProofError, match="leaf index must be a non-negative integer"):
-        reference_tree.inclusion_proof(-1, 5)
+        inclusion_plan(-1, 5)
+    with pytest.raises(ProofError, match="new tree size must be a non-negative integer"):
+        consistency_plan(0, -1)
     with pytest.raises(ProofError, match="tree size must be a non-negative integer"):
-        reference_tree.root(-1)
+        Frontier(-1)
+    # A plan for a size the tree has not reached names subtrees nobody stored: the registry checks sizes first.
+    for plan in (inclusion_plan(0, 71), consistency_plan(1, 80), ProofPlan((tuple(Frontier.node_ids(71)),))):
+        assert not set(plan.nodes) <= reference_tree.hashes.keys()
     assert issubclass(ProofError, DmgError)
     assert ProofError("x").code == "BAD_REQUEST"
 
 
-# --- appending and the store --------------------------------------------------------------------------------
+# --- appending and storing -----------------------------------------------------------------------------------
 
 
-def test_append_many_equals_appending_one_by_one() -> None:
-    one_by_one = MerkleTree(MemoryHashStore())
+def test_appending_in_batches_equals_appending_one_by_one() -> None:
+    one_by_one = LogTree()
     indices = [one_by_one.append(leaf) for leaf in REFERENCE_LEAVES[:33]]
-    batched = MerkleTree(MemoryHashStore())
+    batched = LogTree()
     assert batched.append_many(REFERENCE_LEAVES[:20]) == range(20)
     assert batched.append_many(iter(REFERENCE_LEAVES[20:33])) == range(20, 33)
     assert batched.append_many([]) == range(33, 33)
     assert indices == list(range(33))
     assert batched.root() == one_by_one.root() == ref_mth(REFERENCE_LEAVES[:33])
+    assert batched.hashes == one_by_one.hashes
 
 
-def test_the_tree_survives_reopening_its_store() -> None:
-    store = MemoryHashStore()
-    first = MerkleTree(store)
-    first.append_many(REFERENCE_LEAVES[:27])
-    reopened = MerkleTree(store)
+def test_a_frontier_loaded_from_the_stored_nodes_grows_the_same_tree() -> None:
+    first = LogTree(REFERENCE_LEAVES[:27])
+    reopened = LogTree()
+    reopened.hashes = dict(first.hashes)
+    reopened.frontier = Frontier(27, reopened.stored(Frontier.node_ids(27)))
     assert reopened.size == 27
     assert reopened.root() == first.root()
     reopened.append_many(REFERENCE_LEAVES[27:])
     assert reopened.root() == ref_mth(REFERENCE_LEAVES)
     assert reopened.inclusion_proof(3, 70) == ref_path(3, REFERENCE_LEAVES)
+    assert reopened.hashes == LogTree(REFERENCE_LEAVES).hashes
 
 
-def test_a_stale_tree_cannot_write() -> None:
-    store = MemoryHashStore()
-    first = MerkleTree(store)
-    second = MerkleTree(store)
-    first.append(b"a")
-    with pytest.raises(StoreError, match="holds 1 leaves, not 0: another writer appended"):
-        second.append(b"b")
-    assert store.size() == 1
-    assert second.size == 0
-
-
-def test_an_oversized_leaf_leaves_the_store_unchanged() -> None:
-    tree = tree_of([b"a", b"b", b"c"])
-    root = tree.root()
-    with pytest.raises(TooLargeError, match="leaf 1 is 65536 bytes"):
-        tree.append_many([b"d", b"e" * (MAX_ENTRY_SIZE + 1)])
-    assert tree.size == 3
-    assert tree.root() == root
-    assert tree.append(b"f" * MAX_ENTRY_SIZE) == 3
-
-
-def test_memory_store_refuses_out_of_order_or_malformed_writes() -> None:
-    store = MemoryHashStore()
-    with pytest.raises(StoreError, match="level 0 expects index 0 next, not 1"):
-        store.put_hashes(0, [((0, 1), SOME_HASH)])
-    with pytest.raises(StoreError, match="level 2 is written before level 1"):
-        store.put_hashes(0, [((0, 0), SOME_HASH), ((2, 0), SOME_HASH)])
-    with pytest.raises(StoreError, match="is 3 bytes, not 32"):
-        store.put_hashes(0, [((0, 0), b"abc")])
-    with pytest.raises(StoreError, match="no complete subtree at level 0, index 0"):
-        store.get_hashes([(0, 0)])
-    assert store.size() == 0
-    store.put_hashes(0, [((0, 0), SOME_HASH), ((0, 1), EMPTY_ROOT), ((1, 0), SOME_HASH)])
-    assert store.get_hashes([(1, 0), (0, 1)]) == [SOME_HASH, EMPTY_ROOT]
-    with pytest.raises(StoreError, match="level 3, index 0"):
-        store.get_hashes([(3, 0)])
-    with pytest.raises(StoreError, match="level 0, index -1"):
-        store.get_hashes([(0, -1)])
+def test_the_stored_nodes_are_every_complete_subtree() -> None:
+    leaves = (REFERENCE_LEAVES * 2)[:77]
+    tree = LogTree(leaves)
+    complete = {(level, index) for level in range(len(leaves).bit_length()) for index in range(len(leaves) >> level)}
+    assert tree.hashes.keys() == complete
+    for level, index in complete:
+        assert tree.hashes[(level, index)] == ref_mth(leaves[index << level : (index + 1) << level])
 
 
 def test_frontier_rejects_an_inconsistent_load() -> None:
@@ -523,32 +543,18 @@ def test_plans_are_logarithmic_and_assembly_checks_its_input() -> None:
         ProofPlan((((0, 0),), ((0, 1),))).assemble([SOME_HASH])
 
 
-class CountingStore(MemoryHashStore):
-    """A memory store that counts the hashes read from it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-
-    def get_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        self.reads += len(nodes)
-        return super().get_hashes(nodes)
-
-
 def test_appends_read_nothing_and_proofs_read_logarithmically() -> None:
-    store = CountingStore()
-    tree = MerkleTree(store)
-    tree.append_many(bytes([i % 256, i // 256]) for i in range(5000))
+    tree = LogTree(bytes([i % 256, i // 256]) for i in range(5000))
     for i in range(100):
         tree.append(bytes([i]))
-    assert store.reads == 0
+    assert tree.reads == 0
     bound = 2 * math.ceil(math.log2(tree.size))
     for index, size, old in ((0, 5100, 1), (4097, 5099, 4096), (5099, 5100, 3333), (17, 4095, 2049)):
-        store.reads = 0
+        tree.reads = 0
         tree.inclusion_proof(index, size)
         tree.consistency_proof(old, size)
         tree.root(size)
-        assert store.reads <= 3 * bound
+        assert tree.reads <= 3 * bound
 
 
 # --- properties ---------------------------------------------------------------------------------------------
@@ -560,7 +566,7 @@ leaf_lists = st.lists(st.binary(max_size=12), min_size=1, max_size=40, unique=Tr
 @settings(max_examples=60, deadline=None)
 @given(leaves=leaf_lists, data=st.data())
 def test_inclusion_property(leaves: list[bytes], data: st.DataObject) -> None:
-    tree = tree_of(leaves)
+    tree = LogTree(leaves)
     size = data.draw(st.integers(1, len(leaves)))
     index = data.draw(st.integers(0, size - 1))
     proof = tree.inclusion_proof(index, size)
@@ -583,7 +589,7 @@ def test_inclusion_property(leaves: list[bytes], data: st.DataObject) -> None:
 @settings(max_examples=60, deadline=None)
 @given(leaves=leaf_lists, data=st.data())
 def test_consistency_property(leaves: list[bytes], data: st.DataObject) -> None:
-    tree = tree_of(leaves)
+    tree = LogTree(leaves)
     new = data.draw(st.integers(1, len(leaves)))
     old = data.draw(st.integers(1, new))
     proof = tree.consistency_proof(old, new)
@@ -610,7 +616,7 @@ def test_a_rewritten_history_is_inconsistent(leaves: list[bytes], replacement: b
         return
     forged = [*leaves]
     forged[changed] = replacement
-    proof = tree_of(forged).consistency_proof(old, new)
+    proof = LogTree(forged).consistency_proof(old, new)
     with pytest.raises(ProofError):
         verify_consistency(old, new, ref_mth(leaves[:old]), ref_mth(forged), proof)
 
@@ -686,48 +692,41 @@ def test_tile_paths_round_trip(level: int, index: int, width: int, entries: bool
 
 def test_tiles_hold_the_stored_hashes() -> None:
     leaves = [i.to_bytes(2, "big") for i in range(3 * 256 + 5)]
-    store = MemoryHashStore()
-    tree_of(leaves, store)
+    tree = LogTree(leaves)
     level0 = [leaf_hash(leaf) for leaf in leaves]
     for index in range(3):
-        assert tile_bytes(store, 0, index) == b"".join(level0[index * 256 : (index + 1) * 256])
-    assert tile_bytes(store, 0, 3, 5) == b"".join(level0[768:773])
-    assert tile_bytes(store, 0, 3, 2) == b"".join(level0[768:770])
-    assert tile_bytes(store, 1, 0, 3) == b"".join(ref_mth(leaves[i * 256 : (i + 1) * 256]) for i in range(3))
-    with pytest.raises(NotFoundError, match=r"tile/0/003\.p/6 is beyond the tree, which has 773 leaves"):
-        tile_bytes(store, 0, 3, 6)
-    with pytest.raises(NotFoundError, match="tile/0/003 is beyond"):
-        tile_bytes(store, 0, 3)
-    with pytest.raises(NotFoundError, match=r"tile/1/000\.p/4 is beyond"):
-        tile_bytes(store, 1, 0, 4)
-    with pytest.raises(NotFoundError, match=r"tile/2/000\.p/1 is beyond"):
-        tile_bytes(store, 2, 0, 1)
+        assert tree.tile(Tile(0, index)) == b"".join(level0[index * 256 : (index + 1) * 256])
+    assert tree.tile(Tile(0, 3, 5)) == b"".join(level0[768:773])
+    assert tree.tile(Tile(0, 3, 2)) == b"".join(level0[768:770])
+    assert tree.tile(Tile(1, 0, 3)) == b"".join(ref_mth(leaves[i * 256 : (i + 1) * 256]) for i in range(3))
+    for beyond in (Tile(0, 3, 6), Tile(0, 3), Tile(1, 0, 4), Tile(2, 0, 1)):
+        assert not beyond.fits(773)
+        assert not set(beyond.node_ids()) <= tree.hashes.keys()
+    assert Tile(1, 0, 3).node_ids() == [(8, 0), (8, 1), (8, 2)]
+    assert Tile(0, 3, 2, entries=True).node_ids() == [(0, 768), (0, 769)]
 
 
 def test_tiles_of_the_spec_example_tree_of_70000() -> None:
     # tlog-tiles: 273 full level-0 tiles, a partial one of width 112, one full level-1 tile, a partial level-1
     # tile of width 17 and a partial level-2 tile of width 1.
-    store = MemoryHashStore()
-    tree = tree_of([i.to_bytes(4, "big") for i in range(70_000)], store)
+    tree = LogTree(i.to_bytes(4, "big") for i in range(70_000))
     assert Tile(0, 272).fits(70_000)
     assert not Tile(0, 273).fits(70_000)
-    assert len(tile_bytes(store, 0, 273, 112)) == 112 * 32
-    assert len(tile_bytes(store, 1, 0)) == 256 * 32
-    assert len(tile_bytes(store, 1, 1, 17)) == 17 * 32
-    assert tile_bytes(store, 2, 0, 1) == tree.root(65536)
+    assert len(tree.tile(Tile(0, 273, 112))) == 112 * 32
+    assert len(tree.tile(Tile(1, 0))) == 256 * 32
+    assert len(tree.tile(Tile(1, 1, 17))) == 17 * 32
+    assert tree.tile(Tile(2, 0, 1)) == tree.root(65536)
     for level, index, width in ((0, 273, 113), (1, 1, 18), (2, 0, 2), (3, 0, 1)):
-        with pytest.raises(NotFoundError):
-            tile_bytes(store, level, index, width)
+        assert not Tile(level, index, width).fits(70_000)
 
 
 def test_entry_bundles_round_trip_and_hash_to_their_tile() -> None:
     leaves = [bytes([i]) * i for i in range(256)]
-    store = MemoryHashStore()
-    tree_of(leaves, store)
+    tree = LogTree(leaves)
     bundle = entry_bundle(leaves)
     assert bundle[:5] == b"\x00\x00\x00\x01\x01"
     assert parse_entry_bundle(bundle) == leaves
-    assert b"".join(leaf_hash(e) for e in parse_entry_bundle(bundle)) == tile_bytes(store, 0, 0)
+    assert b"".join(leaf_hash(e) for e in parse_entry_bundle(bundle)) == tree.tile(Tile(0, 0))
     big = b"z" * MAX_ENTRY_SIZE
     assert parse_entry_bundle(entry_bundle([big, b""])) == [big, b""]
 

@@ -19,12 +19,11 @@ from dmg.core.checkpoint import NoteVerifier, SignedCheckpoint
 from dmg.core.cid import CID
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
+from dmg.core.envelope import Envelope
 from dmg.core.errors import ConflictError, TooLargeError
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
 from dmg.core.tlog import (
-    MemoryHashStore,
-    MerkleTree,
     ProofError,
     leaf_hash,
     parse_entry_bundle,
@@ -38,6 +37,7 @@ from dmg.store.base import Commit
 from dmg.store.sqlite import DATABASE_NAME
 from tests.conftest import claim_namespace, publish
 from tests.test_service_app import graphql, server_settings
+from tests.test_tlog import LogTree
 
 X = "com.example/function/x"
 
@@ -61,7 +61,7 @@ async def test_every_accepted_entry_is_a_leaf_in_acceptance_order(
 ) -> None:
     await populate(registry, key, bundle)
     blocks = await entry_blocks(registry)
-    reference = MerkleTree(MemoryHashStore())
+    reference = LogTree()
     reference.append_many(blocks)
     signed = opened(registry, await registry.log.checkpoint())
     assert (signed.size, signed.root) == (3, reference.root())
@@ -138,7 +138,9 @@ async def test_the_tree_and_the_operator_key_survive_reopening(tmp_path: Path, k
 
 async def test_an_entry_too_large_for_a_leaf_is_refused(registry: Registry, key: SigningKey, bundle: Bundle) -> None:
     await populate(registry, key, bundle)
-    huge = yank(DXN.parse(X), Version.parse("1.0.0"), "x" * 70_000, key, await registry.log_head(X), now_ms())
+    # The yank's constructor refuses a reason this long, so the payload is signed as a registry would receive it.
+    small = yank(DXN.parse(X), Version.parse("1.0.0"), "x", key, await registry.log_head(X), now_ms())
+    huge = Envelope.sign({**small.payload, "reason": "x" * 70_000}, [key])
     before = await registry.log.checkpoint()
     with pytest.raises(TooLargeError, match=r"is 70\d\d\d bytes; entries are leaves of the transparency log"):
         await registry.submit_entry(huge.block()[1])
@@ -234,7 +236,7 @@ def test_tiles_hold_the_tree_and_the_entries(served: httpx.Client) -> None:
     assert hashes.content == b"".join(leaf_hash(block) for block in blocks)
     assert parse_entry_bundle(served.get("/tile/entries/000.p/4").content) == blocks
     assert served.get("/tile/0/000.p/3").content == hashes.content[:96]
-    reference = MerkleTree(MemoryHashStore())
+    reference = LogTree()
     reference.append_many(blocks)
     assert reference.root() == signed.root
     for path in ("/tile/0/000.p/5", "/tile/0/000", "/tile/1/000.p/1", "/tile/entries/000.p/9", "/tile/0/00", "/tile/x"):

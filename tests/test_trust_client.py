@@ -25,13 +25,13 @@ from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
 from dmg.core.records import Release
 from dmg.core.semver import Range, Version
-from dmg.core.tlog import MemoryHashStore, MerkleTree
 from dmg.publisher import claim, release_bundle, yank
 from dmg.registry import Registry
 from dmg.service.server import BackgroundServer
 from tests.conftest import claim_namespace, module_record, publish
 from tests.test_cli import dmg
 from tests.test_service_app import server_settings
+from tests.test_tlog import LogTree
 
 X = DXN.parse("com.example/function/x")
 ORIGIN = "log.example"
@@ -42,7 +42,7 @@ class Log:
     """A transparency log built in memory, as an honest registry would build it."""
 
     def __init__(self) -> None:
-        self.tree = MerkleTree(MemoryHashStore())
+        self.tree = LogTree()
         self.blocks: list[bytes] = []
 
     def add(self, envelope: Envelope) -> Envelope:

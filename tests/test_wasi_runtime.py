@@ -51,7 +51,7 @@ QUICK = Limits(fuel=500_000_000, timeout_ms=2_000, memory=16 * MiB)
 
 
 def specs(*names: str, **schemas: dict[str, Any]) -> list[FunctionSpec]:
-    return [FunctionSpec(name, input_schema=schemas.get(name.replace("-", "_"), {})) for name in names]
+    return [FunctionSpec(name=name, input_schema=schemas.get(name.replace("-", "_"), {})) for name in names]
 
 
 @pytest.fixture(scope="module")
@@ -191,9 +191,9 @@ def test_argv_names_the_function_and_a_non_zero_exit_fails(runtime: WasiRuntime,
 def test_transform_and_schema_checks(runtime: WasiRuntime) -> None:
     text_schema = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
     functions = [
-        FunctionSpec("shout", input_schema=text_schema, output_schema={"type": "object", "required": ["words"]}),
-        FunctionSpec("bad-output", output_schema={"properties": {"text": {"type": "string"}}}),
-        FunctionSpec("not-json"),
+        FunctionSpec(name="shout", input_schema=text_schema, output_schema={"type": "object", "required": ["words"]}),
+        FunctionSpec(name="bad-output", output_schema={"properties": {"text": {"type": "string"}}}),
+        FunctionSpec(name="not-json"),
     ]
     transform = runtime.install("transform", module="org.example/function/transform", functions=functions)
     shouted = runtime.invoke(transform, "shout", {"text": 'say "hi" twice'}).output

@@ -147,7 +147,7 @@ def describe(info: ModuleInfo) -> str:
     lines += _section("apis", apis)
     lines += _section("dependencies", [f"{requirement.dxn} {requirement.spec}" for requirement in record.dependencies])
     triggers = [
-        f"{trigger.function} on {_compact(trigger.spec)}"
+        f"{trigger.function} on {_compact(trigger.spec.to_dict())}"
         + (f" with input {_compact(trigger.input)}" if trigger.input else "")
         for trigger in record.triggers
     ]

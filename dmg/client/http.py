@@ -467,7 +467,6 @@ class HttpClient:
                 logs = await self.log.logs(dxn)
                 for release in releases:
                     if release.entry.dxn == dxn:
-                        assert release.entry.version is not None and release.entry.record is not None
                         logs.check_release(release.entry.version, release.entry.record, release.record)
                 logged |= logs.entries
             stray = next((root for root in car.roots if root not in logged), None)

@@ -272,7 +272,6 @@ def replay_logs(
             else:
                 log = log.apply(cid, entry, signers, namespace)
                 if isinstance(entry, Release):
-                    assert entry.version is not None
                     releases[entry.version] = ReleasePoint(cid, leaf_index, namespace)
         except LogError as exc:
             raise type(exc)(

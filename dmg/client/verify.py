@@ -133,7 +133,6 @@ def verified_export(car: Car, dxns: Iterable[DXN]) -> list[ExportedRelease]:
             raise RecordMismatchError(f"the exported CAR names the entry {root} as a root but lacks its block")
         _, entry = verified_entry(root, car.blocks[root])
         if isinstance(entry, Release):
-            assert entry.record is not None
             if entry.record not in car.blocks:
                 raise RecordMismatchError(f"the exported CAR lacks the record {entry.record} of {entry.dxn}")
             envelope, record = verified_record(entry.record, car.blocks[entry.record])

@@ -41,6 +41,7 @@ import wasmtime
 from dmg.core import codec
 from dmg.core.cid import CID, DAG_CBOR, RAW, SHA2_256
 from dmg.core.errors import BundleError, CIDError, DecodeError, NotFoundError, TooLargeError
+from dmg.core.records import Runtime
 
 CHUNK_SIZE: Final = 1 << 20
 """Bytes per chunk block (1 MiB); only a bundle's last chunk is shorter."""
@@ -96,15 +97,17 @@ def _check_oci_layout(data: bytes) -> None:
         raise BundleError(f"the tarball is not an OCI image layout: it lacks {', '.join(missing)}")
 
 
-_RUNTIME_CHECKS: Final[dict[str, Callable[[bytes], None]]] = {"wasi": _check_wasm, "container": _check_oci_layout}
-RUNTIMES: Final = tuple(_RUNTIME_CHECKS)
+_RUNTIME_CHECKS: Final[dict[str, Callable[[bytes], None]]] = {
+    Runtime.WASI: _check_wasm,
+    Runtime.CONTAINER: _check_oci_layout,
+}
 
 
 def check_content(data: bytes, runtime: str) -> None:
     """Raise :class:`BundleError` unless ``data`` is a non-empty file that ``runtime`` can use."""
-    check = _RUNTIME_CHECKS.get(runtime) if type(runtime) is str else None
+    check = _RUNTIME_CHECKS.get(runtime) if isinstance(runtime, str) else None
     if check is None:
-        raise BundleError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
+        raise BundleError(f"unknown runtime {runtime!r}; expected one of {', '.join(Runtime)}")
     if not data:
         raise BundleError("the bundle file is empty")
     check(data)
@@ -128,8 +131,8 @@ class BundleIndex:
     media_type: str | None = None
 
     def __post_init__(self) -> None:
-        if type(self.runtime) is not str or self.runtime not in RUNTIMES:
-            raise BundleError(f"bundle index field 'runtime' must be one of {', '.join(RUNTIMES)}: {self.runtime!r}")
+        if type(self.runtime) is not str or self.runtime not in _RUNTIME_CHECKS:
+            raise BundleError(f"bundle index field 'runtime' must be one of {', '.join(Runtime)}: {self.runtime!r}")
         if type(self.size) is not int or self.size < 1:
             raise BundleError(f"bundle index field 'size' must be a positive integer: {self.size!r}")
         if type(self.sha256) is not bytes or len(self.sha256) != 32:

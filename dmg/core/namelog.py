@@ -139,13 +139,12 @@ class NamespaceState:
         head = self.head.check_next(self.namespace, entry_cid, entry.seq, entry.prev, entry.time)
         permissions = dict(self.permissions)
         if isinstance(entry, NamespaceGrant):
-            assert entry.key is not None
             permissions[entry.key] = entry.permissions
             self._check_granters(permissions, f"granting {entry.key.did} only {', '.join(sorted(entry.permissions))}")
             return replace(
                 self, head=head, permissions=MappingProxyType(permissions), revoked=self.revoked - {entry.key}
             )
-        assert isinstance(entry, NamespaceRevoke) and entry.key is not None
+        assert isinstance(entry, NamespaceRevoke)
         if entry.key not in permissions:
             raise ConflictError(f"key {entry.key.did} holds no permission in {self.namespace!r} to revoke")
         del permissions[entry.key]
@@ -171,7 +170,6 @@ class DXNLogState:
         if namespace.namespace != self.dxn.authority:
             raise LogError(f"namespace {namespace.namespace!r} does not govern {self.dxn}")
         version = entry.version
-        assert version is not None
         if isinstance(entry, Release):
             # The message names the entry, so it is built only when the check fails.
             if not namespace.allows("release", signers):
@@ -179,7 +177,6 @@ class DXNLogState:
             if version in self.released:
                 raise ConflictError(f"{self.dxn}@{version} was already released; a version is released only once")
             head = self.head.check_next(self.dxn, entry_cid, entry.seq, entry.prev, entry.time)
-            assert entry.record is not None
             released = MappingProxyType({**self.released, version: entry.record})
             return DXNLogState(self.dxn, head, released, self.yanked)
         namespace.require("yank", signers, f"a {entry.TYPE} of {self.dxn}@{version}")

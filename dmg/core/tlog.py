@@ -4,29 +4,28 @@ A registry appends every accepted log entry as a leaf of one append-only Merkle 
 parts of that tree:
 
 - hashing (:func:`leaf_hash`, :func:`node_hash`, :data:`EMPTY_ROOT`), exactly as RFC 6962 section 2.1;
-- :class:`HashStore`, the interface through which the tree keeps the hash of every *complete* subtree, keyed by
-  ``(level, index)`` (the subtree over leaves ``[index * 2**level, (index + 1) * 2**level)``), and
-  :class:`MemoryHashStore`, its in-memory implementation;
 - :class:`Frontier`, the hashes of the O(log n) complete subtrees that make up the whole tree, which is all an
-  append needs: appends read nothing and write only the subtrees they complete;
+  append needs: appends read nothing and return the subtrees they complete, as ``((level, index), hash)`` (the
+  subtree over leaves ``[index * 2**level, (index + 1) * 2**level)``), for the caller to store;
 - :func:`inclusion_plan` and :func:`consistency_plan`, which say which stored hashes a proof needs (O(log n) of
-  them, leaves are never rehashed) and assemble the proof from them; they do no I/O, so an asynchronous store
-  can fetch the hashes itself in one batch;
-- :class:`MerkleTree`, which ties these to a synchronous :class:`HashStore`;
+  them, leaves are never rehashed) and assemble the proof from them (:class:`ProofPlan`);
 - :func:`verify_inclusion` and :func:`verify_consistency`, the client-side checks of RFC 9162 sections 2.1.3.2
   and 2.1.4.2, raising :class:`ProofError` with the reason;
-- C2SP tlog-tiles (https://c2sp.org/tlog-tiles): :class:`Tile` paths, :func:`tile_bytes`, and entry bundles.
+- C2SP tlog-tiles (https://c2sp.org/tlog-tiles): :class:`Tile` paths and the nodes a tile holds, and entry
+  bundles.
 
-It does no I/O and knows nothing about records, checkpoints or signatures (see :mod:`dmg.core.checkpoint`).
+It does no I/O: where the hashes live (the store's ``tlog_hashes``), how a tree is grown under a lock and which
+sizes may be proven is the registry's :class:`~dmg.registry.TransparencyLog`, the one user of the tree. It knows
+nothing about records, checkpoints or signatures (see :mod:`dmg.core.checkpoint`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 from dmg.core.errors import DmgError, NotFoundError, StoreError, TooLargeError
 
@@ -101,72 +100,6 @@ def _check_hash(name: str, value: bytes) -> None:
 def _check_proof(proof: Sequence[bytes]) -> None:
     for position, value in enumerate(proof):
         _check_hash(f"proof hash {position}", value)
-
-
-# --- storage ------------------------------------------------------------------------------------------------
-
-
-class HashStore(Protocol):
-    """Where a tree keeps the hash of every complete subtree.
-
-    Level 0 holds the leaf hashes, so the tree size is the number of level-0 hashes. C2SP tiles are runs of 256
-    hashes at levels 0, 8, 16, ... of this same table.
-    """
-
-    def size(self) -> int:
-        """The number of leaves stored."""
-        ...
-
-    def get_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        """The hashes of ``nodes``, in order; :class:`StoreError` if one is missing."""
-        ...
-
-    def put_hashes(self, old_size: int, nodes: Sequence[tuple[NodeId, bytes]]) -> None:
-        """Store the subtrees completed by appending leaves to a tree of ``old_size``, all or none.
-
-        Refuses with :class:`StoreError` when the store no longer holds ``old_size`` leaves (another writer got
-        there first), so two trees over one store cannot interleave.
-        """
-        ...
-
-
-class MemoryHashStore:
-    """A :class:`HashStore` in memory: one ``bytearray`` of concatenated hashes per level (64 bytes per leaf)."""
-
-    def __init__(self) -> None:
-        self._levels: list[bytearray] = [bytearray()]
-
-    def size(self) -> int:
-        return len(self._levels[0]) // HASH_SIZE
-
-    def get_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        levels = self._levels
-        hashes = []
-        for level, index in nodes:
-            start = index * HASH_SIZE
-            if level >= len(levels) or index < 0 or start + HASH_SIZE > len(levels[level]):
-                raise StoreError(f"the tree has no complete subtree at level {level}, index {index}")
-            hashes.append(bytes(levels[level][start : start + HASH_SIZE]))
-        return hashes
-
-    def put_hashes(self, old_size: int, nodes: Sequence[tuple[NodeId, bytes]]) -> None:
-        if old_size != self.size():
-            raise StoreError(f"the store holds {self.size()} leaves, not {old_size}: another writer appended")
-        next_index = [len(level) // HASH_SIZE for level in self._levels]
-        for (level, index), value in nodes:
-            if len(value) != HASH_SIZE:
-                raise StoreError(f"hash at level {level}, index {index} is {len(value)} bytes, not {HASH_SIZE}")
-            if level > len(next_index):
-                raise StoreError(f"level {level} is written before level {len(next_index)}")
-            if level == len(next_index):
-                next_index.append(0)
-            if index != next_index[level]:
-                raise StoreError(f"level {level} expects index {next_index[level]} next, not {index}")
-            next_index[level] += 1
-        for (level, _), value in nodes:
-            if level == len(self._levels):
-                self._levels.append(bytearray())
-            self._levels[level] += value
 
 
 # --- appending ----------------------------------------------------------------------------------------------
@@ -306,70 +239,6 @@ def consistency_plan(old_size: int, new_size: int) -> ProofPlan:
         ranges.append((start, end))
     ranges.reverse()
     return _plan(ranges)
-
-
-class MerkleTree:
-    """An append-only RFC 6962 Merkle tree over a :class:`HashStore`.
-
-    The tree keeps its :class:`Frontier` in memory, loaded from the store when it is opened, so it must be the
-    only writer of its store (the store refuses a write from a tree that fell behind). Not thread-safe.
-    """
-
-    def __init__(self, store: HashStore) -> None:
-        self._store = store
-        size = store.size()
-        self._frontier = Frontier(size, store.get_hashes(Frontier.node_ids(size)))
-
-    @property
-    def size(self) -> int:
-        return self._frontier.size
-
-    def append(self, data: bytes) -> int:
-        """Append one leaf (the entry's bytes, at most 65535 of them); return its index."""
-        return self.append_many([data]).start
-
-    def append_many(self, items: Iterable[bytes]) -> range:
-        """Append leaves in order with one store write; return their indices. Nothing is stored on error."""
-        leaves = list(items)
-        for position, data in enumerate(leaves):
-            if len(data) > MAX_ENTRY_SIZE:
-                raise TooLargeError(
-                    f"leaf {position} is {len(data)} bytes; tlog-tiles entries are at most {MAX_ENTRY_SIZE}"
-                )
-        old_size = self._frontier.size
-        frontier = self._frontier.copy()
-        completed: list[tuple[NodeId, bytes]] = []
-        for data in leaves:
-            completed.extend(frontier.append(leaf_hash(data)))
-        self._store.put_hashes(old_size, completed)
-        self._frontier = frontier
-        return range(old_size, frontier.size)
-
-    def _check_size(self, size: int) -> None:
-        _check_count("tree size", size)
-        if size > self._frontier.size:
-            raise ProofError(f"tree size {size} is beyond the tree, which has {self._frontier.size} leaves")
-
-    def root(self, size: int | None = None) -> bytes:
-        """The root hash of the tree's first ``size`` leaves (all of them by default)."""
-        if size is None:
-            return self._frontier.root()
-        self._check_size(size)
-        if size == self._frontier.size:
-            return self._frontier.root()
-        return Frontier(size, self._store.get_hashes(Frontier.node_ids(size))).root()
-
-    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        """The audit path of leaf ``index`` in the tree of ``size`` leaves, leaf end first."""
-        self._check_size(size)
-        plan = inclusion_plan(index, size)
-        return plan.assemble(self._store.get_hashes(plan.nodes))
-
-    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
-        """The proof that the tree of ``old_size`` leaves is a prefix of the tree of ``new_size``."""
-        self._check_size(new_size)
-        plan = consistency_plan(old_size, new_size)
-        return plan.assemble(self._store.get_hashes(plan.nodes))
 
 
 # --- verification -------------------------------------------------------------------------------------------
@@ -531,18 +400,6 @@ class Tile:
         """The tree nodes whose hashes make up this hash tile, in order (for an entry bundle: its leaves)."""
         level, first = self.first_node()
         return [(level, first + offset) for offset in range(self.width)]
-
-
-def tile_bytes(store: HashStore, level: int, index: int, width: int = TILE_WIDTH) -> bytes:
-    """The body of hash tile ``tile/<level>/<index>[.p/<width>]``: its hashes, concatenated.
-
-    Raises :class:`NotFoundError` for a tile the tree has not grown to.
-    """
-    tile = Tile(level, index, width)
-    size = store.size()
-    if not tile.fits(size):
-        raise NotFoundError(f"{tile.path} is beyond the tree, which has {size} leaves")
-    return b"".join(store.get_hashes(tile.node_ids()))
 
 
 def entry_bundle(entries: Sequence[bytes]) -> bytes:

@@ -33,13 +33,12 @@ import os
 import time
 import weakref
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
 from typing import Any, Final
 
 import wasmtime
 
 from dmg.core.errors import BundleError
-from dmg.core.records import FunctionSpec
+from dmg.core.records import FunctionSpec, Mode
 from orchestrator.errors import FailureKind, GrantError, InvocationError, OrchestratorError
 from orchestrator.runtimes.abi import EXPORT_ALLOC, EXPORT_HANDLE, EXPORT_MEMORY
 from orchestrator.runtimes.cache import DEFAULT_MAX_LOADED, CompiledModule, ModuleCache
@@ -55,14 +54,6 @@ from orchestrator.runtimes.outcome import GuestOutput, InvocationResult
 from orchestrator.runtimes.schemas import FunctionContract
 from orchestrator.runtimes.stdio import wait_for_releases
 from orchestrator.runtimes.storage import DataDirectory
-
-
-class Mode(StrEnum):
-    """How a module's instances live: one per invocation, or one kept across invocations."""
-
-    LAMBDA = "lambda"
-    LONG_LIVED = "long-lived"
-
 
 REQUIRED_EXPORTS: Final[dict[Mode, dict[str, tuple[tuple[str, ...], tuple[str, ...]] | None]]] = {
     Mode.LAMBDA: {ENTRY_POINT: ((), ())},
