@@ -12,7 +12,8 @@ operator's policy decide on each module before anything is downloaded.
    :func:`dmg.client.verify.verified_record`), whatever the client checked already, and check the release against
    the registry's transparency log (``RegistryClient.verify``: signer authorised by the namespace log, entry
    included in a signed checkpoint consistent with the last one seen);
-3. read each module's mode (:func:`entry_modes`) and check it runs on WASI;
+3. read each module's mode (:func:`entry_modes`) and ask the runtime its record names whether it can run it
+   (:func:`~orchestrator.runtimes.base.runtime_for`: a kind no runtime is registered for is refused);
 4. decide each module's resources with the :class:`~orchestrator.policy.Policy` and the install's grants.
 
 The plan lists the modules in install order (each after the modules it depends on), which ones are installed
@@ -30,14 +31,14 @@ from dmg.client.base import RegistryClient
 from dmg.client.verify import RecordMismatchError, verified_record
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
-from dmg.core.errors import BundleError, ConflictError, RecordError
+from dmg.core.errors import ConflictError, RecordError
 from dmg.core.graph import dependency_graph, install_order
 from dmg.core.records import ModuleRecord
 from dmg.core.resolver import Dependency, Resolver, prefetch
 from dmg.core.semver import Version
 from dmg.lockfile import Lockfile
 from orchestrator.policy import Decision, GrantSet, Policy
-from orchestrator.runtimes.wasi import Mode
+from orchestrator.runtimes.base import Mode, Runtime, runtime_for
 
 MODE_FIELD: Final = "mode"
 """The optional record field (module-wide, or per function) choosing ``lambda`` or ``long-lived``."""
@@ -101,11 +102,13 @@ class InstallPlan:
 
 
 class Installer:
-    """Plans installs from one registry (through ``client``) under one ``policy``."""
+    """Plans installs from one registry (through ``client``) under one ``policy``, of modules that one of
+    ``runtimes`` (keyed by the name a record's ``runtime`` field gives) can run."""
 
-    def __init__(self, client: RegistryClient, policy: Policy) -> None:
+    def __init__(self, client: RegistryClient, policy: Policy, runtimes: Mapping[str, Runtime[Any]]) -> None:
         self.client = client
         self.policy = policy
+        self.runtimes = runtimes
 
     async def plan(
         self, request: DXN, grants: GrantSet | None = None, installed: Mapping[str, Version] | None = None
@@ -172,7 +175,6 @@ class Installer:
             raise RecordMismatchError(
                 f"{name}@{version}: the transparency log releases record {logged.record}, not {record_cid}"
             )
-        if record.runtime != "wasi":
-            raise BundleError(f"{record.dxn}@{record.version} runs on {record.runtime}; this orchestrator runs wasi")
+        runtime_for(self.runtimes, record)
         entry_modes(record)
         return PlannedModule(record_cid, block, record, self.policy.decide(record, grants), installed == version)

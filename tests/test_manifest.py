@@ -10,7 +10,7 @@ from dmg.core.dxn import DXN
 from dmg.core.errors import ManifestError
 from dmg.manifest import MODES, TOP_LEVEL_KEYS, Manifest, parse_duration, parse_mode, parse_size, scaffold
 from orchestrator.install import entry_modes
-from orchestrator.runtimes.wasi import Mode
+from orchestrator.runtimes.base import Mode
 
 DESIGN_EXAMPLE = """
 name: com.example/function/mail-bridge
