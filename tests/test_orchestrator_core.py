@@ -145,10 +145,11 @@ async def test_a_runtime_passed_in_is_the_one_asked_and_is_closed_with_the_orche
         await orchestrator.install(ECHO)
         await orchestrator.start(ECHO)
         assert (await orchestrator.invoke(ECHO, "event", "hi")).output == "hi"
-        assert orchestrator.function(ECHO).runtime is given
+        echo = orchestrator.function(ECHO)
+        assert echo.runtime is given
         assert list((tmp_path / "given-cache").glob("wasmtime-*/*.cwasm"))
         assert not (tmp_path / "data" / "compiled").exists(), "no other WASI runtime was built"
     finally:
         await orchestrator.close()
     with pytest.raises(OrchestratorError, match="the WASI runtime is closed"):
-        given.invoke(orchestrator.function(ECHO).binding("event"), "event", 1)
+        orchestrator.runtimes["wasi"].invoke(echo.binding("event"), "event", 1)
