@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 
 from dmg.core.records import FunctionSpec
-from orchestrator.runtimes import Grants, InstalledModule, Limits, WasiRuntime
+from orchestrator.runtimes import Grants, Limits
+from orchestrator.runtimes.wasi import InstalledModule, WasiRuntime
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "fixtures" / "functions" / "build"

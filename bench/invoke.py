@@ -28,8 +28,8 @@ from pathlib import Path
 import wasmtime
 
 from dmg.core.records import FunctionSpec
-from orchestrator.runtimes import WasiRuntime
-from orchestrator.runtimes.stdio import set_stdin_bytes
+from orchestrator.runtimes.wasi import WasiRuntime
+from orchestrator.runtimes.wasi.stdio import set_stdin_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "fixtures" / "functions" / "build"

@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-import wasmtime
-
 from dmg.core.bundle import build_bundle
 from dmg.core.cid import CID
 from dmg.core.clock import now_ms
@@ -82,6 +80,8 @@ async def seed_samples(registry: Registry, data_dir: Path) -> list[str]:
     await registry.submit_entry(
         claim(SAMPLE_NAMESPACE, [key], await registry.log_head(SAMPLE_NAMESPACE), now_ms()).block()[1]
     )
+    import wasmtime  # loaded only to seed a registry: the command line imports this module for every command
+
     bundle = build_bundle(wasmtime.wat2wasm(ECHO_WAT), "wasi")
     published = []
     for name, version, description, dependencies in SAMPLES:

@@ -9,7 +9,7 @@ into place.
 :meth:`BlockCache.bundle` assembles a bundle from cached blocks, fetching the missing ones through a callback
 (normally a registry client's verifying ``get_block``) and keeping them; :func:`~dmg.core.bundle.assemble_bundle_async`
 checks every chunk and the whole file's sha256 on the way. Compiling is not done here: the runtime's
-:class:`~orchestrator.runtimes.cache.ModuleCache` keeps the compiled artefact under the same bundle CID.
+:class:`~orchestrator.runtimes.wasi.cache.ModuleCache` keeps the compiled artefact under the same bundle CID.
 """
 
 from __future__ import annotations

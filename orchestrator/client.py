@@ -14,9 +14,8 @@ from typing import Any, Final
 import httpx
 
 from dmg.core.errors import DmgError
+from orchestrator.endpoint import DEFAULT_URL
 from orchestrator.errors import ERROR_CLASSES, FailureKind, InvocationError, PolicyError
-
-DEFAULT_URL: Final = "http://127.0.0.1:7421"
 
 _FUNCTION: Final = """
 fragment F on Function {

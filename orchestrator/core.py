@@ -16,6 +16,12 @@ every module against the registry's transparency log, judged with the orchestrat
 the block cache and the registry (every block checked), compiled once per bundle CID, bound to its functions,
 grants and mode (which checks its exports), and all of them are persisted in one transaction, in install order.
 
+**Runtimes** (:mod:`orchestrator.runtimes.base`): the orchestrator holds one
+:class:`~orchestrator.runtimes.base.Runtime` per kind of module, keyed by the ``runtime`` its records name; it
+hands each module's bundle, bindings, invocations and instances to that one and knows nothing of how it runs
+them. :meth:`Orchestrator.open` builds the WASI runtime (:mod:`orchestrator.runtimes.wasi`) unless given one; a
+module whose kind has no runtime is refused when its install is planned.
+
 **Life cycle** (:mod:`orchestrator.lifecycle`): ``start`` starts the function's installed or stopped dependencies
 first and creates its long-lived instance; ``pause`` holds new invocations in a persisted queue and keeps the
 instance's memory; ``resume`` delivers the queue in order (in the background; invocations made meanwhile run
@@ -23,11 +29,11 @@ beside it); ``stop`` drops the instance and cancels the queue; ``destroy`` remov
 records and its data directory, unless an installed function depends on it. Transitions of one function are
 serialised; a refused one raises :class:`~orchestrator.errors.IllegalTransitionError`.
 
-**Invocations** run on a thread pool (wasmtime releases the GIL). Each ends as a record: output or error, log,
-fuel, peak memory and duration, reported to the :class:`Observer` (the service's metrics). A failed invocation
-raises its :class:`~orchestrator.errors.InvocationError` with ``invocation_id`` set, after it is recorded. Calls
-from a function to a dependency (``dmg.call``) run on the caller's thread and are recorded as invocations of the
-callee; the callee must be running.
+**Invocations** run on a thread pool (a runtime's ``invoke`` blocks its worker thread; wasmtime releases the GIL). Each
+ends as a record: output or error, log, fuel, peak memory and duration, reported to the :class:`Observer` (the service's
+metrics). A failed invocation raises its :class:`~orchestrator.errors.InvocationError` with ``invocation_id`` set, after
+it is recorded. Calls from a function to a dependency (``dmg.call``) run on the caller's thread and are recorded as
+invocations of the callee; the callee must be running.
 
 **Restart**: opening the data directory again restores every function in its state: records are verified again,
 compiled modules reloaded (recompiled from cached blocks if needed), long-lived instances of running and paused
@@ -42,7 +48,7 @@ import asyncio
 import logging
 import shutil
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,8 +72,19 @@ from orchestrator.errors import (
 from orchestrator.install import Installer, InstallPlan, PlannedModule, entry_modes
 from orchestrator.lifecycle import Action, FunctionState, transition
 from orchestrator.policy import GrantedResources, GrantSet, Policy, refuse
-from orchestrator.runtimes import AllowList, CallRequest, DataDirectory, Grants, InstalledModule, Mode, WasiRuntime
+from orchestrator.runtimes import (
+    AgentContext,
+    AllowList,
+    Binding,
+    CallRequest,
+    DataDirectory,
+    Grants,
+    Mode,
+    Runtime,
+    runtime_for,
+)
 from orchestrator.runtimes.context import new_invocation_id
+from orchestrator.runtimes.wasi import WasiRuntime
 from orchestrator.state import FunctionRow, InvocationRow, InvocationStatus, StateStore
 
 logger = logging.getLogger("orchestrator")
@@ -92,12 +109,15 @@ class Observer(Protocol):
 
 
 class InstalledFunction:
-    """One installed module in memory: its verified record, grants, runtime bindings (one per mode its functions
-    use) and life-cycle state."""
+    """One installed module in memory: its verified record, grants, the runtime that runs it and its bindings
+    there (one per mode its functions use), and its life-cycle state."""
 
-    def __init__(self, row: FunctionRow, record: ModuleRecord, bindings: dict[Mode, InstalledModule]) -> None:
+    def __init__(
+        self, row: FunctionRow, record: ModuleRecord, runtime: Runtime[Any], bindings: dict[Mode, Binding]
+    ) -> None:
         self.row = row
         self.record = record
+        self.runtime = runtime
         self.granted = GrantedResources.from_dict(row.granted)
         self.modes = entry_modes(record)
         self.bindings = bindings
@@ -121,7 +141,7 @@ class InstalledFunction:
         """Whether a long-lived instance of it is in memory."""
         return any(binding.live for binding in self.bindings.values())
 
-    def binding(self, function: str) -> InstalledModule:
+    def binding(self, function: str) -> Binding:
         """The runtime binding that runs ``function`` (an unknown name goes to one that reports it)."""
         mode = self.modes.get(function)
         return self.bindings[mode] if mode is not None else next(iter(self.bindings.values()))
@@ -146,7 +166,7 @@ class Orchestrator:
         self,
         data_dir: Path,
         state: StateStore,
-        runtime: WasiRuntime,
+        runtimes: Mapping[str, Runtime[Any]],
         policy: Policy,
         registry: str | None,
         *,
@@ -157,7 +177,7 @@ class Orchestrator:
     ) -> None:
         self.data_dir = data_dir
         self.state = state
-        self.runtime = runtime
+        self.runtimes = dict(runtimes)
         self.policy = policy
         self.registry = registry
         self.trust = TrustPolicy(TrustStore(data_dir / "trust"), registry_key=registry_key)
@@ -185,18 +205,26 @@ class Orchestrator:
         keep: int = 200,
         observer: Observer | None = None,
         http_timeout: float = 10.0,
+        runtimes: Iterable[Runtime[Any]] = (),
     ) -> Orchestrator:
         """Open the orchestrator on ``data_dir``, installing from ``registry`` (a URL or data directory; the
         default registry when None) whose transparency log is signed with ``registry_key`` (None: the key it
-        first shows, then pinned in ``<data>/trust``), and restore every installed function in its state."""
+        first shows, then pinned in ``<data>/trust``), and restore every installed function in its state.
+
+        ``runtimes`` run the kinds of module they are named for, a WASI one among them replacing the one built
+        here (on ``<data>/compiled``, under the policy's limits); the orchestrator closes them when it closes."""
         directory = Path(data_dir)
         policy = policy or Policy()
+        registered = {runtime.name: runtime for runtime in runtimes}
         state = await StateStore.open(directory, keep=keep)
-        runtime = WasiRuntime(directory / "compiled", policy=policy.limit_policy, http_timeout=http_timeout)
+        if WasiRuntime.name not in registered:
+            registered[WasiRuntime.name] = WasiRuntime(
+                directory / "compiled", policy=policy.limit_policy, http_timeout=http_timeout
+            )
         orchestrator = cls(
             directory,
             state,
-            runtime,
+            registered,
             policy,
             registry,
             registry_key=registry_key,
@@ -212,7 +240,7 @@ class Orchestrator:
         return orchestrator
 
     async def close(self) -> None:
-        """Finish what runs, then close the runtime, the registry client and the state database (once)."""
+        """Finish what runs, then close the runtimes, the registry client and the state database (once)."""
         if self._closed:
             return
         self._closed = True
@@ -221,7 +249,8 @@ class Orchestrator:
                 function.delivery.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         await asyncio.to_thread(self._executor.shutdown)
-        self.runtime.close()
+        for runtime in self.runtimes.values():
+            runtime.close()
         if self._client is not None:
             await self._client.close()
         await self.state.close()
@@ -261,7 +290,7 @@ class Orchestrator:
     async def plan(self, request: str | Lockfile, grants: list[str] | None = None) -> InstallPlan:
         """What installing ``request`` (``name[@range]``, or a lockfile) with ``grants`` would do, and the policy's
         decision on each module."""
-        installer = Installer(await self.client(), self.policy)
+        installer = Installer(await self.client(), self.policy, self.runtimes)
         installed = {dxn: function.record.version for dxn, function in self._functions.items()}
         grant_set = GrantSet.parse(grants or [])
         if isinstance(request, Lockfile):
@@ -277,9 +306,10 @@ class Orchestrator:
             client = await self.client()
             for module in plan.new:
                 bundle = module.record.bundle
-                if not self.runtime.has_bundle(str(bundle)):
-                    wasm = await self.blocks.bundle(bundle, client.get_block)
-                    await self._in_worker(self.runtime.add_bundle, str(bundle), wasm)
+                runtime = runtime_for(self.runtimes, module.record)
+                if not runtime.has_bundle(str(bundle)):
+                    content = await self.blocks.bundle(bundle, client.get_block)
+                    await self._in_worker(runtime.add_bundle, str(bundle), content)
             now = now_ms()
             rows = [self._row(module, module.dxn in plan.roots, now) for module in plan.new]
             loaded = [self._load(row, module.record) for row, module in zip(rows, plan.new, strict=True)]
@@ -307,7 +337,8 @@ class Orchestrator:
         return self.data_dir / "functions" / dxn.replace("/", "+")
 
     def _load(self, row: FunctionRow, record: ModuleRecord) -> InstalledFunction:
-        """Bind an installed module's compiled bundle to its functions, grants and modes."""
+        """Bind an installed module's prepared bundle to its functions, grants and modes, in its runtime."""
+        runtime = runtime_for(self.runtimes, record)
         granted = GrantedResources.from_dict(row.granted)
         storage = None
         if granted.storage is not None:
@@ -324,22 +355,23 @@ class Orchestrator:
         bindings = {}
         for mode in sorted(set(modes.values()) or {Mode.LAMBDA}):
             functions = [spec for spec in record.functions if modes[spec.name] is mode]
-            bindings[mode] = self.runtime.install(
+            bindings[mode] = runtime.install(
                 str(record.bundle), module=row.dxn, functions=functions, grants=grants, mode=mode
             )
-        return InstalledFunction(row, record, bindings)
+        return InstalledFunction(row, record, runtime, bindings)
 
     async def _restore(self) -> None:
         interrupted = {"code": INTERRUPTED, "message": "the orchestrator stopped while this invocation ran"}
         await self.state.end_unfinished(InvocationStatus.RUNNING, interrupted, now_ms())
         for row in await self.state.functions():
             _, record = verified_record(row.record, row.record_block)
-            if not self.runtime.has_bundle(str(record.bundle)):
+            runtime = runtime_for(self.runtimes, record)
+            if not runtime.has_bundle(str(record.bundle)):
                 try:
-                    wasm = await self.blocks.bundle(record.bundle)
+                    content = await self.blocks.bundle(record.bundle)
                 except BundleError:  # a block went missing from the cache: fetch it again
-                    wasm = await self.blocks.bundle(record.bundle, (await self.client()).get_block)
-                await self._in_worker(self.runtime.add_bundle, str(record.bundle), wasm)
+                    content = await self.blocks.bundle(record.bundle, (await self.client()).get_block)
+                await self._in_worker(runtime.add_bundle, str(record.bundle), content)
             function = self._load(row, record)
             self._functions[function.dxn] = function
         for function in self.functions():
@@ -375,7 +407,7 @@ class Orchestrator:
         if binding is None:
             return
         try:
-            await self._in_worker(self.runtime.start, binding)
+            await self._in_worker(function.runtime.start, binding)
         except InvocationError as exc:
             if strict:
                 raise
@@ -404,7 +436,7 @@ class Orchestrator:
             cancelled = {"code": NotRunningError.code, "message": f"{function.dxn} was stopped before delivery"}
             await self.state.end_unfinished(InvocationStatus.QUEUED, cancelled, now_ms(), function.dxn)
             for binding in function.bindings.values():
-                await self._in_worker(self.runtime.stop, binding)
+                await self._in_worker(function.runtime.stop, binding)
         return function
 
     async def destroy(self, name: str) -> str:
@@ -446,11 +478,13 @@ class Orchestrator:
         row = InvocationRow(new_invocation_id(), function.dxn, entry, InvocationStatus.QUEUED, event, now_ms())
         return await self.state.add_invocation(row)
 
-    def _run(self, function: InstalledFunction, row: InvocationRow, depth: int = 0, agent: Any = None) -> _Outcome:
+    def _run(
+        self, function: InstalledFunction, row: InvocationRow, depth: int = 0, agent: AgentContext | None = None
+    ) -> _Outcome:
         """Run one invocation on this (worker) thread; never raises for the invocation's own failure."""
         started = time.perf_counter()
         try:
-            result = self.runtime.invoke(
+            result = function.runtime.invoke(
                 function.binding(row.function), row.function, row.input, agent=agent, invocation_id=row.id, depth=depth
             )
         except InvocationError as exc:

@@ -6,6 +6,7 @@ invocation never affects other invocations or the orchestrator. :class:`GrantErr
 the operator's side (a limit that is not a positive integer, a default above its maximum, a malformed allow-list).
 :class:`PolicyError` refuses an install that asks for more than the operator allows; :class:`IllegalTransitionError`
 and :class:`NotRunningError` refuse what a function's life-cycle state does not permit.
+:class:`UnsupportedModuleError` refuses a module no runtime of the orchestrator can run.
 
 Every error carries a ``code``, which the control API sends as GraphQL ``extensions.code``: the orchestrator's own
 codes are :data:`ORCHESTRATOR_CODES`; errors from the rest of DMG keep theirs (``NOT_FOUND``, ``BAD_REQUEST``,
@@ -21,7 +22,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from dmg.core import errors as dmg_errors
-from dmg.core.errors import DmgError, NotFoundError
+from dmg.core.errors import BundleError, DmgError, NotFoundError
 
 
 class OrchestratorError(DmgError):
@@ -66,6 +67,13 @@ class NotInstalledError(OrchestratorError, NotFoundError):
     """No function of that name is installed."""
 
     code = "NOT_FOUND"
+
+
+class UnsupportedModuleError(OrchestratorError, BundleError):
+    """No registered runtime runs a module's kind (its record's ``runtime``), or that runtime cannot run it.
+
+    It is a :class:`~dmg.core.errors.BundleError` (code ``BAD_REQUEST``): the bundle is of a kind not served here.
+    """
 
 
 class FailureKind(StrEnum):

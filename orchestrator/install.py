@@ -12,7 +12,8 @@ operator's policy decide on each module before anything is downloaded.
    :func:`dmg.client.verify.verified_record`), whatever the client checked already, and check the release against
    the registry's transparency log (``RegistryClient.verify``: signer authorised by the namespace log, entry
    included in a signed checkpoint consistent with the last one seen);
-3. check each module runs on WASI (its ``mode`` was checked with its record; :func:`entry_modes` reads it);
+3. read each module's mode (:func:`entry_modes`) and ask the runtime its record names whether it can run it
+   (:func:`~orchestrator.runtimes.base.runtime_for`: a kind no runtime is registered for is refused);
 4. decide each module's resources with the :class:`~orchestrator.policy.Policy` and the install's grants.
 
 The plan lists the modules in install order (each after the modules it depends on), which ones are installed
@@ -24,19 +25,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from dmg.client.base import RegistryClient
 from dmg.client.errors import RecordMismatchError
 from dmg.client.verify import verified_record
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
-from dmg.core.errors import BundleError, ConflictError
+from dmg.core.errors import ConflictError
 from dmg.core.graph import dependency_graph, install_order
 from dmg.core.records import Mode, ModuleRecord
 from dmg.core.resolver import Dependency, Resolver, prefetch
 from dmg.core.semver import Version
 from dmg.lockfile import Lockfile
 from orchestrator.policy import Decision, GrantSet, Policy
+from orchestrator.runtimes.base import Runtime, runtime_for
 
 
 def entry_modes(record: ModuleRecord) -> dict[str, Mode]:
@@ -84,11 +87,13 @@ class InstallPlan:
 
 
 class Installer:
-    """Plans installs from one registry (through ``client``) under one ``policy``."""
+    """Plans installs from one registry (through ``client``) under one ``policy``, of modules that one of
+    ``runtimes`` (keyed by the name a record's ``runtime`` field gives) can run."""
 
-    def __init__(self, client: RegistryClient, policy: Policy) -> None:
+    def __init__(self, client: RegistryClient, policy: Policy, runtimes: Mapping[str, Runtime[Any]]) -> None:
         self.client = client
         self.policy = policy
+        self.runtimes = runtimes
 
     async def plan(
         self, request: DXN, grants: GrantSet | None = None, installed: Mapping[str, Version] | None = None
@@ -155,6 +160,5 @@ class Installer:
             raise RecordMismatchError(
                 f"{name}@{version}: the transparency log releases record {logged.record}, not {record_cid}"
             )
-        if record.runtime != "wasi":
-            raise BundleError(f"{record.dxn}@{record.version} runs on {record.runtime}; this orchestrator runs wasi")
+        runtime_for(self.runtimes, record)
         return PlannedModule(record_cid, block, record, self.policy.decide(record, grants), installed == version)

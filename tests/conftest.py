@@ -1,8 +1,11 @@
-"""Shared fixtures: keys, a real WASM bundle, and registries on temporary SQLite files."""
+"""Shared fixtures: keys, a real WASM bundle, registries on temporary SQLite files, and this checkout's entry
+points."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import tomllib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,39 @@ from dmg.core.semver import Version
 from dmg.publisher import PreparedRelease, claim, release_bundle
 from dmg.registry import Registry
 from dmg.samples import ECHO_WAT
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_distribution(site: Path, name: str, entry_points: Mapping[str, Mapping[str, str]]) -> Path:
+    """Write the metadata of a distribution ``name`` that declares ``entry_points`` (group → name → target) into
+    the directory ``site``, for ``importlib.metadata`` to find once ``site`` is on ``sys.path``; returns ``site``."""
+    info = site / f"{name}-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0\n")
+    (info / "entry_points.txt").write_text(
+        "".join(
+            f"[{group}]\n" + "".join(f"{entry} = {target}\n" for entry, target in entries.items())
+            for group, entries in entry_points.items()
+        )
+    )
+    return site
+
+
+@pytest.fixture(scope="session", autouse=True)
+def project_entry_points(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Expose the entry points ``pyproject.toml`` declares (the ``dmg.commands`` that add ``dmg fn``...) as the
+    metadata of a throwaway distribution, first on ``sys.path`` and on the ``PYTHONPATH`` of subprocesses.
+
+    The installed metadata has them only once ``pip install -e .`` has run from this checkout (CI does); a checkout
+    tested through ``PYTHONPATH`` beside an install made elsewhere would otherwise test stale entry points.
+    """
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("entry-points", {})
+    site = write_distribution(tmp_path_factory.mktemp("entry-points"), "dmg_test_plugins", declared)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(site))
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), str(ROOT), os.environ.get("PYTHONPATH")])))
+        yield site
 
 
 @pytest.fixture(autouse=True)

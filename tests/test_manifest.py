@@ -11,7 +11,7 @@ from dmg.core.errors import ManifestError
 from dmg.core.records import TimerTrigger
 from dmg.manifest import MODES, TOP_LEVEL_KEYS, Manifest, parse_mode, scaffold
 from orchestrator.install import entry_modes
-from orchestrator.runtimes.wasi import Mode
+from orchestrator.runtimes.base import Mode
 
 DESIGN_EXAMPLE = """
 name: com.example/function/mail-bridge

@@ -1,32 +1,43 @@
 """The orchestrator in process, installing from an embedded registry (a real data directory): queue bounds, what a
-restart restores from its own caches, and invocations cut short by a stop."""
+restart restores from its own caches, invocations cut short by a stop, and which runtime runs what."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from dmg.core.bundle import build_bundle
+from dmg.core.clock import now_ms
 from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec
+from dmg.publisher import release_bundle
 from dmg.registry import Registry
 from orchestrator.core import INTERRUPTED, Orchestrator
-from orchestrator.errors import InvocationError, NotInstalledError, QueueFullError
+from orchestrator.errors import (
+    InvocationError,
+    NotInstalledError,
+    OrchestratorError,
+    QueueFullError,
+    UnsupportedModuleError,
+)
 from orchestrator.lifecycle import FunctionState
+from orchestrator.runtimes.wasi import WasiRuntime
 from orchestrator.state import InvocationRow, InvocationStatus, StateStore
-from tests.conftest import claim_namespace, publish
+from tests.conftest import claim_namespace, module_record, publish
+from tests.test_orchestrator_install import oci_layout
 from tests.wasm_functions import function_wasm
 
 ECHO = "com.example/function/echo"
+BOX = "com.example/function/box"
 
 
 @pytest.fixture
-async def registry_dir(tmp_path: Path) -> Path:
+async def registry_dir(tmp_path: Path, key: SigningKey) -> Path:
     directory = tmp_path / "registry"
-    key = SigningKey.generate()
     async with await Registry.open(directory) as registry:
         await claim_namespace(registry, "com.example", key)
         functions = (FunctionSpec(name="event"), FunctionSpec(name="fail"))
@@ -103,3 +114,43 @@ async def test_failures_carry_their_record_and_unknown_names_are_not_installed(r
         running.function("dxn:com.example/function/other@1.0.0")
     with pytest.raises(NotInstalledError, match="no invocation 'missing'"):
         await running.invocation("missing")
+
+
+async def test_a_module_no_registered_runtime_runs_is_refused_at_plan_time(
+    tmp_path: Path, registry_dir: Path, key: SigningKey
+) -> None:
+    async with await Registry.open(registry_dir) as registry:
+        container = build_bundle(oci_layout(), "container")
+        record = replace(module_record(BOX, "1.0.0", container), runtime="container")
+        prepared = release_bundle(record, container, key, await registry.log_head(BOX), now_ms())
+        await registry.publish(prepared.root, prepared.blocks())
+    orchestrator = await Orchestrator.open(tmp_path / "data", registry=str(registry_dir))
+    try:
+        refusal = rf"^{BOX}@1\.0\.0 runs on container, and this orchestrator has no container runtime"
+        with pytest.raises(UnsupportedModuleError, match=refusal):
+            await orchestrator.plan(BOX)
+        with pytest.raises(UnsupportedModuleError, match=refusal):
+            await orchestrator.install(BOX)
+        assert orchestrator.functions() == [] and not any((tmp_path / "data" / "blocks").iterdir())
+    finally:
+        await orchestrator.close()
+
+
+async def test_a_runtime_passed_in_is_the_one_asked_and_is_closed_with_the_orchestrator(
+    tmp_path: Path, registry_dir: Path
+) -> None:
+    given = WasiRuntime(tmp_path / "given-cache")
+    orchestrator = await Orchestrator.open(tmp_path / "data", registry=str(registry_dir), runtimes=[given])
+    try:
+        assert orchestrator.runtimes == {"wasi": given}
+        await orchestrator.install(ECHO)
+        await orchestrator.start(ECHO)
+        assert (await orchestrator.invoke(ECHO, "event", "hi")).output == "hi"
+        echo = orchestrator.function(ECHO)
+        assert echo.runtime is given
+        assert list((tmp_path / "given-cache").glob("wasmtime-*/*.cwasm"))
+        assert not (tmp_path / "data" / "compiled").exists(), "no other WASI runtime was built"
+    finally:
+        await orchestrator.close()
+    with pytest.raises(OrchestratorError, match="the WASI runtime is closed"):
+        orchestrator.runtimes["wasi"].invoke(echo.binding("event"), "event", 1)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -23,9 +25,11 @@ from dmg.core.semver import Version
 from dmg.lockfile import Lockfile
 from dmg.publisher import release_bundle
 from dmg.registry import Registry
+from orchestrator.errors import UnsupportedModuleError
 from orchestrator.install import Installer, entry_modes
 from orchestrator.policy import GrantSet, Policy
-from orchestrator.runtimes import Mode
+from orchestrator.runtimes import Mode, Runtime
+from orchestrator.runtimes.wasi import WasiRuntime
 from tests.conftest import claim_namespace, module_record, publish
 
 APP, LIB, BASE = "com.example/function/app", "com.example/function/lib", "com.example/function/base"
@@ -41,6 +45,12 @@ def test_modes_default_to_lambda_and_functions_may_choose(bundle: Bundle) -> Non
     assert entry_modes(record) == {"a": Mode.LONG_LIVED, "b": Mode.LAMBDA}
 
 
+@pytest.fixture(scope="module")
+def runtimes() -> Iterator[dict[str, Runtime[Any]]]:
+    with WasiRuntime() as runtime:
+        yield {runtime.name: runtime}
+
+
 @pytest.fixture
 async def graph(registry: Registry, key: SigningKey, bundle: Bundle) -> Registry:
     """lib 1.0.0 and 1.1.0 (asking for storage), base 1.0.0, app 1.0.0 (lib ^1, base ^1) and 2.0.0."""
@@ -53,8 +63,10 @@ async def graph(registry: Registry, key: SigningKey, bundle: Bundle) -> Registry
     return registry
 
 
-async def test_a_plan_lists_the_graph_in_install_order_with_decisions(graph: Registry) -> None:
-    planner = Installer(LocalClient(graph), Policy())
+async def test_a_plan_lists_the_graph_in_install_order_with_decisions(
+    graph: Registry, runtimes: dict[str, Runtime[Any]]
+) -> None:
+    planner = Installer(LocalClient(graph), Policy(), runtimes)
     plan = await planner.plan(DXN.parse(f"{APP}@^1"))
     assert [(module.dxn, str(module.record.version)) for module in plan.modules] == [
         (BASE, "1.0.0"), (LIB, "1.1.0"), (APP, "1.0.0"),
@@ -67,8 +79,8 @@ async def test_a_plan_lists_the_graph_in_install_order_with_decisions(graph: Reg
         assert module.record_cid.matches(module.record_block) and not module.installed
 
 
-async def test_installed_versions_are_kept(graph: Registry) -> None:
-    planner = Installer(LocalClient(graph), Policy())
+async def test_installed_versions_are_kept(graph: Registry, runtimes: dict[str, Runtime[Any]]) -> None:
+    planner = Installer(LocalClient(graph), Policy(), runtimes)
     installed = {LIB: Version.parse("1.0.0"), BASE: Version.parse("1.0.0")}
     plan = await planner.plan(DXN.parse(APP), installed=installed)
     assert [(module.dxn, str(module.record.version), module.installed) for module in plan.modules] == [
@@ -81,14 +93,24 @@ async def test_installed_versions_are_kept(graph: Registry) -> None:
         await planner.plan(DXN.parse(f"{APP}@^1"), installed={APP: Version.parse("2.0.0")})
 
 
-async def test_only_wasi_modules_are_planned(registry: Registry, key: SigningKey, bundle: Bundle) -> None:
+async def test_only_modules_a_registered_runtime_runs_are_planned(
+    registry: Registry, key: SigningKey, bundle: Bundle, runtimes: dict[str, Runtime[Any]]
+) -> None:
     await claim_namespace(registry, "com.example", key)
+    await publish(registry, key, APP, "1.0.0", bundle)
     oci = build_bundle(oci_layout(), "container")
     record = replace(module_record(LIB, "1.0.0", oci), runtime="container")
     prepared = release_bundle(record, oci, key, await registry.log_head(LIB), now_ms())
     await registry.publish(prepared.root, prepared.blocks())
-    with pytest.raises(BundleError, match="runs on container; this orchestrator runs wasi"):
-        await Installer(LocalClient(registry), Policy()).plan(DXN.parse(LIB))
+    refusal = (
+        rf"^{LIB}@1\.0\.0 runs on container, "
+        r"and this orchestrator has no container runtime \(its runtimes: wasi\)$"
+    )
+    with pytest.raises(UnsupportedModuleError, match=refusal) as refused:
+        await Installer(LocalClient(registry), Policy(), runtimes).plan(DXN.parse(LIB))
+    assert isinstance(refused.value, BundleError) and refused.value.code == "BAD_REQUEST"
+    with pytest.raises(UnsupportedModuleError, match=r"its runtimes: none\)$"):
+        await Installer(LocalClient(registry), Policy(), {}).plan(DXN.parse(APP))
 
 
 def oci_layout() -> bytes:
@@ -109,9 +131,11 @@ async def locked(registry: Registry, request: str) -> Lockfile:
     return Lockfile.parse(Lockfile.from_solution(solution).to_text())
 
 
-async def test_a_lockfile_is_planned_exactly_as_locked(graph: Registry, bundle: Bundle) -> None:
+async def test_a_lockfile_is_planned_exactly_as_locked(
+    graph: Registry, bundle: Bundle, runtimes: dict[str, Runtime[Any]]
+) -> None:
     lockfile = await locked(graph, f"{APP}@^1")
-    planner = Installer(LocalClient(graph), Policy())
+    planner = Installer(LocalClient(graph), Policy(), runtimes)
     plan = await planner.plan_locked(lockfile, GrantSet.parse(["storage=1KiB"]))
     assert [(module.dxn, str(module.record.version)) for module in plan.modules] == [
         (BASE, "1.0.0"), (LIB, "1.1.0"), (APP, "1.0.0"),

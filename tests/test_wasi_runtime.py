@@ -26,17 +26,17 @@ from dmg.core.units import GiB, KiB, MiB
 from orchestrator.errors import FailureKind, GrantError, InvocationError, OrchestratorError
 from orchestrator.runtimes import (
     MAX_CALL_DEPTH,
+    AgentContext,
     AllowList,
     CallRequest,
     DataDirectory,
     Grants,
-    InstalledModule,
     LimitPolicy,
     Limits,
-    WasiRuntime,
 )
-from orchestrator.runtimes.poll import poll_oneoff
 from orchestrator.runtimes.storage import ENTRY_COST, directory_usage
+from orchestrator.runtimes.wasi import InstalledModule, WasiRuntime
+from orchestrator.runtimes.wasi.poll import poll_oneoff
 from tests.wasm_functions import function_wasm
 
 ECHO = ("echo", "event", "fail")
@@ -163,22 +163,22 @@ def test_invocation_error_label_and_shape() -> None:
 
 
 def test_echo_sees_the_invocation_json_with_its_context(runtime: WasiRuntime, echo: InstalledModule) -> None:
-    result = runtime.invoke(
-        echo, "echo", {"n": 1, "text": "héllo"}, agent={"did": "did:key:z6Mk"}, extra={"trigger": "t"}
-    )
+    agent = AgentContext("did:key:z6Mk", "alice", ("space-1",))
+    result = runtime.invoke(echo, "echo", {"n": 1, "text": "héllo"}, agent=agent, extra={"trigger": "t"})
     assert result.output == {
         "event": {"n": 1, "text": "héllo"},
         "context": {
             "function": "echo",
             "module": "org.example/function/echo",
             "invocationId": result.invocation_id,
-            "agent": {"did": "did:key:z6Mk"},
+            "agent": {"did": "did:key:z6Mk", "name": "alice", "spaces": ["space-1"]},
             "trigger": "t",
         },
     }
     assert result.logs.startswith("echo: echo got ")
     assert result.fuel_used > 0 and result.peak_memory >= 64 * KiB and result.duration > 0
     assert runtime.invoke(echo, "event", [1, 2], invocation_id="inv-1").invocation_id == "inv-1"
+    assert runtime.invoke(echo, "echo", None).output["context"]["agent"] is None
 
 
 def test_argv_names_the_function_and_a_non_zero_exit_fails(runtime: WasiRuntime, echo: InstalledModule) -> None:
@@ -519,10 +519,11 @@ def modules(runtime: WasiRuntime, echo: InstalledModule, hostile: InstalledModul
 def test_call_reaches_a_declared_dependency(runtime: WasiRuntime, modules: dict[str, InstalledModule]) -> None:
     caller = modules["org.example/function/caller"]
     request = {"module": "org.example/function/echo", "function": "echo", "event": {"q": 1}}
-    outcome = runtime.invoke(caller, "call", request, agent="alice").output
+    agent = AgentContext("did:key:z6MkAlice", "alice")
+    outcome = runtime.invoke(caller, "call", request, agent=agent).output
     assert outcome["status"] == 0
     assert outcome["result"]["event"] == {"q": 1}
-    assert outcome["result"]["context"]["agent"] == "alice"
+    assert outcome["result"]["context"]["agent"] == {"did": "did:key:z6MkAlice", "name": "alice", "spaces": []}
     assert outcome["result"]["context"]["function"] == "echo"
 
 
@@ -678,3 +679,6 @@ def test_closed_runtime_refuses_invocations(echo: InstalledModule) -> None:
 def test_context_extra_fields_cannot_override_the_runtimes(runtime: WasiRuntime, echo: InstalledModule) -> None:
     with pytest.raises(GrantError, match="'agent' is set by the runtime"):
         runtime.invoke(echo, "echo", {}, extra={"agent": "mallory"})
+    with pytest.raises(GrantError, match=r"context\.agent: must be an AgentContext or None, not dict"):
+        runtime.invoke(echo, "echo", {}, agent={"did": "did:key:z6Mk"})  # type: ignore[arg-type]
+

@@ -4,7 +4,8 @@ Resolution runs here, on the client, over records read through the client (the H
 its CID, and :func:`~dmg.core.resolver.prefetch` that it is the DXN and version it was listed as), so nothing the
 server computes is trusted. The helpers below (root and host-API parsing, :func:`resolve_roots`,
 :func:`graph_document`) are shared with ``dmg lock``. This module draws and prints; the semantics are
-:mod:`dmg.core.resolver`'s and the graph algorithms :mod:`dmg.core.graph`'s.
+:mod:`dmg.core.resolver`'s and the graph algorithms :mod:`dmg.core.graph`'s, imported (with networkx) by the
+functions that draw, since ``dmg --help`` imports this module.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import click
 from dmg.cli.common import emit, json_option, registry_option, run_with_client
 from dmg.client.base import RegistryClient
 from dmg.client.errors import RecordMismatchError
-from dmg.core import graph as core_graph
 from dmg.core.dxn import DXN
 from dmg.core.resolver import Dependency, Resolver, Solution, parse_host_api, prefetch
 from dmg.core.semver import Version
@@ -62,6 +62,8 @@ async def resolve_roots(
 
 def graph_document(solution: Solution) -> dict[str, Any]:
     """The graph as plain data, the shape of the GraphQL ``dependencyGraph`` answer (without ``conflicts``)."""
+    from dmg.core import graph as core_graph
+
     modules = core_graph.dependency_graph(solution)
     return {
         "roots": [str(root) for root in solution.roots],
@@ -89,6 +91,8 @@ def graph_document(solution: Solution) -> dict[str, Any]:
 
 
 def _tree(solution: Solution) -> str:
+    from dmg.core import graph as core_graph
+
     text = core_graph.render_tree(core_graph.dependency_graph(solution))
     bindings = [
         f"  {name} {binding.version} from {binding.provider or 'the host'}" for name, binding in solution.apis.items()
@@ -123,6 +127,8 @@ def graph(
     if as_json or output_format == "json":
         emit(True, graph_document(solution), "")
     elif output_format == "dot":
+        from dmg.core import graph as core_graph
+
         click.echo(core_graph.to_dot(core_graph.dependency_graph(solution)), nl=False)
     else:
         click.echo(_tree(solution), nl=False)

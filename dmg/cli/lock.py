@@ -4,13 +4,15 @@
 (:mod:`dmg.lockfile`: exact versions, record and bundle CIDs, sorted and one value per line). ``dmg lock --check``
 reads the lockfile and fails, naming each one, when a locked version is yanked or missing in the registry or its
 record or bundle changed. Installing from a lockfile is the orchestrator's business; it needs no resolution.
+:mod:`dmg.lockfile` (which loads networkx) is imported by the functions that use it, since ``dmg --help`` imports
+this module.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,7 +20,9 @@ from dmg.cli.common import UserError, emit, json_option, registry_option, run_wi
 from dmg.cli.graph import host_api_option, parse_host_apis, parse_roots, resolve_roots
 from dmg.client.base import RegistryClient
 from dmg.core.errors import LockfileError
-from dmg.lockfile import LockCheck, Lockfile
+
+if TYPE_CHECKING:
+    from dmg.lockfile import LockCheck, Lockfile
 
 DEFAULT_LOCKFILE = "dmg.lock"
 
@@ -31,6 +35,8 @@ def _write(path: Path, text: str) -> None:
 
 
 def _read(path: Path) -> Lockfile:
+    from dmg.lockfile import Lockfile
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -102,6 +108,8 @@ def lock(
         raise UserError("name the modules to lock, e.g. dmg lock com.example/app/inbox@^1.2")
     roots = parse_roots(targets)
     host = parse_host_apis(host_apis)
+
+    from dmg.lockfile import Lockfile
 
     async def work(client: RegistryClient) -> Lockfile:
         return Lockfile.from_solution(await resolve_roots(client, roots, host))

@@ -1,7 +1,8 @@
 """``dmg serve``: run the registry service (GraphQL, blocks, REST) on the embedded SQLite registry.
 
 Settings come from the flags, then ``DMG_*`` environment variables, then a TOML config file, then defaults
-(:mod:`dmg.service.settings`). The GraphQL URL is printed once the server listens.
+(:mod:`dmg.service.settings`). The GraphQL URL is printed once the server listens. ``dmg --help`` imports this
+module, so the service stack (uvicorn, Starlette, Strawberry) is imported only when ``serve`` runs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dmg.core.checkpoint import NoteSigner
 from dmg.registry import default_origin, load_operator_key
-from dmg.service.server import serve as run_server
 from dmg.service.settings import DEFAULT_PORT, Settings
 
 
@@ -56,6 +56,8 @@ def serve(
     log_level: str,
 ) -> None:
     """Serve the registry over HTTP: GraphQL (with GraphiQL) at /graphql, blocks at /ipfs/{cid}."""
+    from dmg.service.server import serve as run_server  # the service stack loads only to serve
+
     flags = {
         "data_dir": Path(data_dir) if data_dir else None,
         "host": host,

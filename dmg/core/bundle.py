@@ -34,14 +34,15 @@ import re
 import tarfile
 from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
-
-import wasmtime
+from typing import TYPE_CHECKING, Any, Final
 
 from dmg.core import codec
 from dmg.core.cid import CID, DAG_CBOR, RAW, SHA2_256
 from dmg.core.errors import BundleError, CIDError, DecodeError, NotFoundError, TooLargeError
 from dmg.core.records import Runtime
+
+if TYPE_CHECKING:
+    import wasmtime
 
 CHUNK_SIZE: Final = 1 << 20
 """Bytes per chunk block (1 MiB); only a bundle's last chunk is shorter."""
@@ -64,11 +65,17 @@ _OCI_LAYOUT_FILES: Final = ("oci-layout", "index.json")
 
 @functools.cache
 def _engine() -> wasmtime.Engine:
+    import wasmtime
+
     # One engine serves every validation: engines are thread-safe and cost milliseconds to create.
     return wasmtime.Engine()
 
 
 def _check_wasm(data: bytes) -> None:
+    # wasmtime loads on the first validation, not with this module: reading records and blocks (and starting the
+    # command line) should not pay for a WebAssembly engine.
+    import wasmtime
+
     if data[:4] != _WASM_MAGIC:
         raise BundleError("a wasi bundle must be a WebAssembly module, but the file does not start with \\0asm")
     if len(data) < 8:

@@ -1,7 +1,7 @@
 """Per-client allowance of writes: :class:`WriteLimiter` is a token bucket per client address.
 
 Body-size limits are in :mod:`dmg.http.limits`; limits on GraphQL operations (depth and cost) are in
-:mod:`dmg.service.graphql.limits`.
+:mod:`dmg.http.graphql_cost`.
 """
 
 from __future__ import annotations

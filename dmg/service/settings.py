@@ -40,7 +40,7 @@ class Settings(LayeredSettings):
     max_query_depth: int = 10
     """Deepest nesting of fields a GraphQL operation may have."""
     max_query_cost: int = 1000
-    """Largest cost a GraphQL operation may have (see :mod:`dmg.service.graphql.limits`)."""
+    """Largest cost a GraphQL operation may have (see :mod:`dmg.http.graphql_cost`)."""
     seed_samples: bool = True
     """Publish the ``org.example`` sample modules into a registry that has none, on start."""
     graphiql: bool = True

@@ -12,7 +12,7 @@ nothing exceeds. :meth:`LimitPolicy.limits_for` applies both. Output and log siz
 - ``output``: bytes of result; more fails the invocation with ``OUTPUT_TOO_LARGE``.
 - ``logs``: bytes of log kept per invocation; the rest is dropped and the log marked truncated.
 
-Enforcing the limits is the runtime's job (:mod:`orchestrator.runtimes.wasi`); this module only computes them.
+Enforcing the limits is a runtime's job (:mod:`orchestrator.runtimes.wasi`); this module only computes them.
 """
 
 from __future__ import annotations

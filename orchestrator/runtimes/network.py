@@ -8,7 +8,7 @@ Entries are written as in a module record's ``resources.network.allow``:
 
 Hosts compare case-insensitively; IP addresses are written as hosts (``127.0.0.1:8080``). Names are checked, not
 the addresses they resolve to: the operator grants names it trusts. Performing requests is
-:mod:`orchestrator.runtimes.http`'s job.
+:mod:`orchestrator.runtimes.wasi.http`'s job.
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ from dmg.core.errors import ConfigError
 from dmg.http.settings import LayeredSettings, MiB
 from dmg.paths import default_orchestrator_dir
 from orchestrator.core import DEFAULT_MAX_QUEUE, DEFAULT_WORKERS
+from orchestrator.endpoint import DEFAULT_PORT
 
 ENV_PREFIX: Final = "DMG_ORCHESTRATOR_"
 CONFIG_ENV: Final = "DMG_ORCHESTRATOR_CONFIG"
-DEFAULT_PORT: Final = 7421
 
 
 @dataclass(frozen=True)

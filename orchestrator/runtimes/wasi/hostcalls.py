@@ -28,7 +28,9 @@ import wasmtime
 
 from dmg.core.errors import DmgError
 from orchestrator.errors import InvocationError
-from orchestrator.runtimes.abi import (
+from orchestrator.runtimes.context import InvocationContext
+from orchestrator.runtimes.grants import MAX_CALL_DEPTH, CallRequest, Grants
+from orchestrator.runtimes.wasi.abi import (
     ERR_DENIED,
     ERR_FAILED,
     ERR_INVALID,
@@ -39,10 +41,8 @@ from orchestrator.runtimes.abi import (
     OK,
     HostCallError,
 )
-from orchestrator.runtimes.context import InvocationContext
-from orchestrator.runtimes.grants import MAX_CALL_DEPTH, CallRequest, Grants
-from orchestrator.runtimes.http import HttpFetcher
-from orchestrator.runtimes.poll import ERRNO_FAULT, poll_oneoff
+from orchestrator.runtimes.wasi.http import HttpFetcher
+from orchestrator.runtimes.wasi.poll import ERRNO_FAULT, poll_oneoff
 
 CALL_KEYS: Final = frozenset({"module", "function", "event"})
 _I32 = wasmtime.ValType.i32()

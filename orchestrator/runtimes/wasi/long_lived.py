@@ -18,14 +18,14 @@ from contextlib import contextmanager
 import wasmtime
 
 from orchestrator.errors import FailureKind, InvocationError
-from orchestrator.runtimes.abi import EXPORT_ALLOC, EXPORT_HANDLE, EXPORT_MEMORY
-from orchestrator.runtimes.cache import CompiledModule
-from orchestrator.runtimes.epoch import EpochTicker
-from orchestrator.runtimes.hostcalls import HostState, serving
 from orchestrator.runtimes.limits import Limits
-from orchestrator.runtimes.outcome import GuestOutput, failure_from, memory_exhausted
-from orchestrator.runtimes.sandbox import arm, new_store, starts_too_big, wasi_config
-from orchestrator.runtimes.stdio import CappedSink
+from orchestrator.runtimes.wasi.abi import EXPORT_ALLOC, EXPORT_HANDLE, EXPORT_MEMORY
+from orchestrator.runtimes.wasi.cache import CompiledModule
+from orchestrator.runtimes.wasi.epoch import EpochTicker
+from orchestrator.runtimes.wasi.hostcalls import HostState, serving
+from orchestrator.runtimes.wasi.outcome import GuestOutput, failure_from, memory_exhausted
+from orchestrator.runtimes.wasi.sandbox import arm, new_store, starts_too_big, wasi_config
+from orchestrator.runtimes.wasi.stdio import CappedSink
 
 INITIALIZER = "_initialize"
 _U32 = 0xFFFFFFFF

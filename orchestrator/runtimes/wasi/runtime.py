@@ -2,14 +2,14 @@
 
 One :class:`WasiRuntime` owns one wasmtime engine (fuel metering and epoch interruption on), one linker with WASI,
 the ``dmg`` host imports and a deadline-bounded ``poll_oneoff`` (defined once, shared by every store), a
-:class:`~orchestrator.runtimes.cache.ModuleCache` of compiled modules keyed by bundle CID, and the epoch ticker
+:class:`~orchestrator.runtimes.wasi.cache.ModuleCache` of compiled modules keyed by bundle CID, and the epoch ticker
 thread. :meth:`WasiRuntime.install` binds a compiled bundle to a module name, its functions (with their schemas),
 its :class:`~orchestrator.runtimes.grants.Grants` and its mode, giving an :class:`InstalledModule`;
 :meth:`WasiRuntime.invoke` runs one function of it:
 
 1. the event is checked against the function's input schema (``INVALID_INPUT``);
-2. the module runs in lambda mode (:mod:`~orchestrator.runtimes.lambda_mode`) or long-lived mode
-   (:mod:`~orchestrator.runtimes.long_lived`), under the grants' limits (``TIMEOUT``, ``OUT_OF_FUEL``,
+2. the module runs in lambda mode (:mod:`~orchestrator.runtimes.wasi.lambda_mode`) or long-lived mode
+   (:mod:`~orchestrator.runtimes.wasi.long_lived`), under the grants' limits (``TIMEOUT``, ``OUT_OF_FUEL``,
    ``OUT_OF_MEMORY``, ``TRAP``, ``EXIT(n)``, ``OUTPUT_TOO_LARGE``);
 3. the storage directory, if granted, is measured: an invocation that had it read-write and left it above its
    quota fails (``QUOTA_EXCEEDED``), and later ones get it read-only until it is back under;
@@ -38,22 +38,23 @@ from typing import Any, Final
 import wasmtime
 
 from dmg.core.errors import BundleError
-from dmg.core.records import FunctionSpec, Mode
-from orchestrator.errors import FailureKind, GrantError, InvocationError, OrchestratorError
-from orchestrator.runtimes.abi import EXPORT_ALLOC, EXPORT_HANDLE, EXPORT_MEMORY
-from orchestrator.runtimes.cache import DEFAULT_MAX_LOADED, CompiledModule, ModuleCache
-from orchestrator.runtimes.context import InvocationContext, new_invocation_id
-from orchestrator.runtimes.epoch import EpochTicker
+from dmg.core.records import FunctionSpec, Mode, ModuleRecord
+from orchestrator.errors import FailureKind, GrantError, InvocationError, OrchestratorError, UnsupportedModuleError
+from orchestrator.runtimes.base import InvocationResult
+from orchestrator.runtimes.context import AgentContext, InvocationContext, new_invocation_id
 from orchestrator.runtimes.grants import Grants
-from orchestrator.runtimes.hostcalls import HostState, define_host_imports
-from orchestrator.runtimes.http import HttpFetcher
-from orchestrator.runtimes.lambda_mode import ENTRY_POINT, run_command
 from orchestrator.runtimes.limits import LimitPolicy, MiB
-from orchestrator.runtimes.long_lived import INITIALIZER, InstanceSlot, LongLivedInstance
-from orchestrator.runtimes.outcome import GuestOutput, InvocationResult
 from orchestrator.runtimes.schemas import FunctionContract
-from orchestrator.runtimes.stdio import wait_for_releases
 from orchestrator.runtimes.storage import DataDirectory
+from orchestrator.runtimes.wasi.abi import EXPORT_ALLOC, EXPORT_HANDLE, EXPORT_MEMORY
+from orchestrator.runtimes.wasi.cache import DEFAULT_MAX_LOADED, CompiledModule, ModuleCache
+from orchestrator.runtimes.wasi.epoch import EpochTicker
+from orchestrator.runtimes.wasi.hostcalls import HostState, define_host_imports
+from orchestrator.runtimes.wasi.http import HttpFetcher
+from orchestrator.runtimes.wasi.lambda_mode import ENTRY_POINT, run_command
+from orchestrator.runtimes.wasi.long_lived import INITIALIZER, InstanceSlot, LongLivedInstance
+from orchestrator.runtimes.wasi.outcome import GuestOutput
+from orchestrator.runtimes.wasi.stdio import wait_for_releases
 
 REQUIRED_EXPORTS: Final[dict[Mode, dict[str, tuple[tuple[str, ...], tuple[str, ...]] | None]]] = {
     Mode.LAMBDA: {ENTRY_POINT: ((), ())},
@@ -117,7 +118,13 @@ class InstalledModule:
 
 
 class WasiRuntime:
-    """Runs installed WASI function modules; see the module docstring. Close it (or use ``with``) when done."""
+    """Runs installed WASI function modules; see the module docstring. Close it (or use ``with``) when done.
+
+    It is the :class:`~orchestrator.runtimes.base.Runtime` for ``runtime: wasi``, its bindings
+    :class:`InstalledModule`.
+    """
+
+    name: Final = "wasi"
 
     def __init__(
         self,
@@ -146,9 +153,16 @@ class WasiRuntime:
 
     # --- installing ---------------------------------------------------------------------------------------
 
-    def add_bundle(self, key: str, wasm: bytes) -> None:
-        """Compile (once) the WebAssembly module ``wasm`` under ``key``, its bundle CID."""
-        self._cache.add(key, wasm)
+    def check(self, record: ModuleRecord) -> None:
+        """Refuse a record that is not for ``runtime: wasi``; its bundle's exports are checked at :meth:`install`."""
+        if record.runtime != self.name:
+            raise UnsupportedModuleError(
+                f"{record.dxn}@{record.version} runs on {record.runtime}; the WASI runtime runs only wasi modules"
+            )
+
+    def add_bundle(self, key: str, content: bytes) -> None:
+        """Compile (once) the WebAssembly module ``content`` under ``key``, its bundle CID."""
+        self._cache.add(key, content)
 
     def has_bundle(self, key: str) -> bool:
         """Whether the bundle ``key`` is compiled already (in memory or in the cache directory)."""
@@ -188,12 +202,12 @@ class WasiRuntime:
         function: str,
         event: Any,
         *,
-        agent: Any = None,
+        agent: AgentContext | None = None,
         invocation_id: str | None = None,
         depth: int = 0,
         extra: Mapping[str, Any] | None = None,
     ) -> InvocationResult:
-        """Run ``function`` of ``installed`` on ``event``; :class:`InvocationError` if it fails."""
+        """Run ``function`` of ``installed`` on ``event`` for ``agent``; :class:`InvocationError` if it fails."""
         if self._closed:
             raise OrchestratorError("the WASI runtime is closed")
         started = time.perf_counter()
@@ -281,7 +295,7 @@ class WasiRuntime:
         """Drop the live instances, stop the epoch ticker and the HTTP client; invocations after this fail.
 
         Also called at interpreter exit: live stores must be freed while Python can still take wasmtime's
-        callbacks (see :mod:`orchestrator.runtimes.stdio`).
+        callbacks (see :mod:`orchestrator.runtimes.wasi.stdio`).
         """
         if self._closed:
             return

@@ -15,8 +15,8 @@ from typing import Any, Final
 
 import httpx
 
-from orchestrator.runtimes.abi import ERR_DENIED, ERR_FAILED, ERR_INVALID, HostCallError
 from orchestrator.runtimes.network import DEFAULT_PORTS, AllowList
+from orchestrator.runtimes.wasi.abi import ERR_DENIED, ERR_FAILED, ERR_INVALID, HostCallError
 
 METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REQUEST_KEYS: Final = frozenset({"method", "url", "headers", "body"})

@@ -1,5 +1,5 @@
-"""How an invocation ended: :class:`InvocationResult` on success, and the mapping from wasmtime's ways of stopping
-a guest to :class:`~orchestrator.errors.InvocationError` kinds.
+"""How a guest's run in wasmtime ended: :class:`GuestOutput` when it ended normally, and the mapping from
+wasmtime's ways of stopping a guest to :class:`~orchestrator.errors.InvocationError` kinds.
 
 - ``proc_exit(n)``, ``n != 0`` → ``EXIT(n)``; ``proc_exit(0)`` is success, like returning from ``main``.
 - the fuel trap → ``OUT_OF_FUEL``; the epoch interrupt → ``TIMEOUT``.
@@ -8,30 +8,20 @@ a guest to :class:`~orchestrator.errors.InvocationError` kinds.
   ``NULL``), and wasmtime-py 50 cannot make it trap, so the runtime infers it: a guest that fails right after its
   memory came within one large allocation of the limit almost surely failed for lack of memory.
 - anything else → ``TRAP`` with the reason wasmtime gives (without its backtrace).
+
+Checking a normal ending's result and reporting it as an
+:class:`~orchestrator.runtimes.base.InvocationResult` is the runtime's (:mod:`orchestrator.runtimes.wasi.runtime`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import wasmtime
 
 from orchestrator.errors import FailureKind, InvocationError
 from orchestrator.runtimes.limits import MiB
-
-
-@dataclass(frozen=True)
-class InvocationResult:
-    """A successful invocation: the function's output (parsed JSON), its log, and what it used."""
-
-    output: Any
-    logs: str
-    fuel_used: int
-    peak_memory: int
-    duration: float
-    invocation_id: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +58,7 @@ def failure_from(error: GuestStop, *, memory_used: int, memory_limit: int, logs:
 
     Runners return it rather than raise it: a raised error's traceback keeps the runner's frame, and with it the
     guest's store, alive for as long as anyone holds the error; wasmtime-py 50 can abort the process when such a
-    store is finally freed at interpreter exit (see :mod:`orchestrator.runtimes.stdio`).
+    store is finally freed at interpreter exit (see :mod:`orchestrator.runtimes.wasi.stdio`).
     """
     out_of_memory = memory_exhausted(memory_used, memory_limit)
     if isinstance(error, wasmtime.ExitTrap):

@@ -5,6 +5,10 @@ Every command takes ``--orchestrator URL`` (default ``$DMG_ORCHESTRATOR``, else 
 a refusal names both. ``invoke`` prints the result (JSON); a failed invocation prints its log on stderr and fails
 with its kind (``TIMEOUT``, ``EXIT(3)``...). ``logs`` prints invocation records with their logs; ``--follow`` keeps
 polling for new ones (a page at a time) until interrupted or ``--for`` seconds have passed.
+
+The group is registered with ``dmg`` as the entry point ``fn`` of ``dmg.commands`` (``pyproject.toml``).
+``dmg --help`` and ``dmg fn --help`` import this module, so it imports only click and light modules; the HTTP client
+is imported when a command runs (:func:`connect`).
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 
 from dmg.cli.common import UserError, emit, json_option
-from orchestrator.client import DEFAULT_URL, OrchestratorClient
+from orchestrator.endpoint import DEFAULT_URL
 from orchestrator.errors import InvocationError
+
+if TYPE_CHECKING:
+    from orchestrator.client import OrchestratorClient
 
 FOLLOW_PAGE: Final = 20
 UNFINISHED: Final = frozenset({"QUEUED", "RUNNING"})
@@ -32,6 +39,13 @@ orchestrator_option = click.option(
     metavar="URL",
     help="The orchestrator's URL [env DMG_ORCHESTRATOR].",
 )
+
+
+def connect(url: str) -> OrchestratorClient:
+    """A client of the orchestrator at ``url``."""
+    from orchestrator.client import OrchestratorClient  # httpx loads only for a command that talks to one
+
+    return OrchestratorClient(url)
 
 
 def _plan_text(plan: dict[str, Any]) -> str:
@@ -100,7 +114,7 @@ def install(
     if (dxn is None) == (lockfile is None):
         raise UserError("give what to install: a DXN[@RANGE] or --lockfile FILE")
     locked = Path(lockfile).read_text() if lockfile is not None else None
-    with OrchestratorClient(url) as client:
+    with connect(url) as client:
         plan = client.plan(dxn, list(grants), lockfile=locked)
         if not as_json:
             click.echo(_plan_text(plan))
@@ -123,7 +137,7 @@ def install(
 @json_option
 def ls(state: str | None, url: str, as_json: bool) -> None:
     """List the installed functions."""
-    with OrchestratorClient(url) as client:
+    with connect(url) as client:
         functions = client.functions(None if state is None else state.upper())
 
     def human() -> str:
@@ -147,7 +161,7 @@ def _action(action: str, summary: str) -> click.Command:
     @orchestrator_option
     @json_option
     def command(dxn: str, url: str, as_json: bool) -> None:
-        with OrchestratorClient(url) as client:
+        with connect(url) as client:
             function = client.act(action, dxn)
         emit(as_json, function, f"{function['dxn']}: {function['state'].lower()}")
 
@@ -169,7 +183,7 @@ for _name, _summary in (
 @json_option
 def destroy(dxn: str, url: str, as_json: bool) -> None:
     """Destroy DXN (installed or stopped): remove it, its data and its invocation records."""
-    with OrchestratorClient(url) as client:
+    with connect(url) as client:
         name = client.destroy(dxn)
     emit(as_json, {"destroyed": name}, f"{name}: destroyed")
 
@@ -184,7 +198,7 @@ def destroy(dxn: str, url: str, as_json: bool) -> None:
 def invoke(dxn: str, function: str, input_: str | None, show_logs: bool, url: str, as_json: bool) -> None:
     """Invoke FUNCTION of DXN and print its result."""
     event = _event(input_)
-    with OrchestratorClient(url) as client:
+    with connect(url) as client:
         try:
             record = client.invoke(dxn, function, event)
         except InvocationError as exc:
@@ -218,7 +232,7 @@ def logs(dxn: str, last: int, follow: bool, interval: float, duration: float | N
         for record in records:
             click.echo(json.dumps(record, sort_keys=True) if as_json else _invocation_text(record))
 
-    with OrchestratorClient(url) as client:
+    with connect(url) as client:
         records = _latest(client, dxn, last)
         show([record for record in records if record["status"] not in UNFINISHED])
         if not follow:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import wasmtime
 
 from orchestrator.errors import FailureKind, InvocationError
-from orchestrator.runtimes.cache import CompiledModule
-from orchestrator.runtimes.epoch import EpochTicker
-from orchestrator.runtimes.hostcalls import HostState, serving
-from orchestrator.runtimes.outcome import GuestOutput, failure_from
-from orchestrator.runtimes.sandbox import arm, memory_size, new_store, starts_too_big, wasi_config
-from orchestrator.runtimes.stdio import CappedSink
+from orchestrator.runtimes.wasi.cache import CompiledModule
+from orchestrator.runtimes.wasi.epoch import EpochTicker
+from orchestrator.runtimes.wasi.hostcalls import HostState, serving
+from orchestrator.runtimes.wasi.outcome import GuestOutput, failure_from
+from orchestrator.runtimes.wasi.sandbox import arm, memory_size, new_store, starts_too_big, wasi_config
+from orchestrator.runtimes.wasi.stdio import CappedSink
 
 ENTRY_POINT = "_start"
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import wasmtime
 
 from orchestrator.errors import FailureKind, InvocationError
-from orchestrator.runtimes.cache import CompiledModule
-from orchestrator.runtimes.epoch import EpochTicker
 from orchestrator.runtimes.limits import Limits
-from orchestrator.runtimes.stdio import CappedSink, set_stdin_bytes, writer_for
 from orchestrator.runtimes.storage import GUEST_PATH, DataDirectory
+from orchestrator.runtimes.wasi.cache import CompiledModule
+from orchestrator.runtimes.wasi.epoch import EpochTicker
+from orchestrator.runtimes.wasi.stdio import CappedSink, set_stdin_bytes, writer_for
 
 
 def wasi_config(

@@ -1,5 +1,9 @@
 """``dmg orchestrator serve``: run the orchestrator service (control API, metrics) on its own data directory.
 
+Registered with ``dmg`` as the entry point ``orchestrator`` of the group ``dmg.commands`` (``pyproject.toml``).
+``dmg --help`` imports this module, so the service (the orchestrator core, wasmtime, the web stack) is imported only
+when ``serve`` runs.
+
 Settings come from the flags, then ``DMG_ORCHESTRATOR_*`` environment variables, then a TOML config file, then
 defaults (:mod:`orchestrator.service.settings`). Modules are installed from ``--registry`` (a registry URL, or a
 registry data directory); the operator's resource policy is the ``--policy`` file (:mod:`orchestrator.policy`).
@@ -14,8 +18,7 @@ from pathlib import Path
 
 import click
 
-from orchestrator.service.server import serve as run_server
-from orchestrator.service.settings import DEFAULT_PORT, OrchestratorSettings
+from orchestrator.endpoint import DEFAULT_PORT
 
 
 @click.group()
@@ -51,6 +54,9 @@ def serve(
     log_level: str,
 ) -> None:
     """Serve the orchestrator: the control API (GraphQL, with GraphiQL) at /graphql, metrics at /metrics."""
+    from orchestrator.service.server import serve as run_server  # the service stack loads only to serve
+    from orchestrator.service.settings import OrchestratorSettings  # it imports the orchestrator core
+
     flags = {
         "registry": registry,
         "registry_key": registry_key,
