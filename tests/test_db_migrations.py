@@ -39,7 +39,9 @@ async def test_migrations_apply_in_order_once(tmp_path: Path, monkeypatch: pytes
     assert [migration.version for migration in migrations] == [1, 2]
 
     async def prepared(connection: aiosqlite.Connection, path: Path) -> int:
-        return await migrate(connection, path, migrations)
+        before = await migrate(connection, path, migrations)
+        await connection.close()
+        return before
 
     assert await open_database(tmp_path / "data", "x.sqlite3", prepared) == 0
     assert await open_database(tmp_path / "data", "x.sqlite3", prepared) == 2
@@ -81,6 +83,7 @@ async def test_a_newer_database_is_refused(tmp_path: Path, monkeypatch: pytest.M
 
     async def prepared(connection: aiosqlite.Connection, path: Path) -> None:
         await migrate(connection, path, load_migrations(name))
+        await connection.close()
 
     await open_database(tmp_path, "x.sqlite3", prepared)
     with sqlite3.connect(tmp_path / "x.sqlite3") as connection:
