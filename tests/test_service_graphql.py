@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -349,3 +351,44 @@ async def test_published_subscription_over_graphql_transport_ws(
         message = json.loads(await asyncio.wait_for(socket.recv(), 10))
     published = {"dxn": name, "version": "0.1.0", "cid": str(prepared.record_envelope.cid)}
     assert message == {"id": "1", "type": "next", "payload": {"data": {"published": published}}}
+
+
+# --- registry events ---------------------------------------------------------------------------------------------
+
+
+def test_the_events_query_pages_the_log_by_position(server: Server) -> None:
+    client, _ = server
+    first = graphql(client, "{ events(after: 0, first: 2) { position kind namespace dxn version envelope } }")
+    events = first["data"]["events"]
+    assert [event["position"] for event in events] == [1, 2]
+    assert events[0]["kind"] == "claim" and events[1]["kind"] == "release"
+    assert base64.b64decode(events[0]["envelope"])
+    after = graphql(client, "{ events(after: 2, first: 100) { position } }")["data"]["events"]
+    assert after and after[0]["position"] == 3
+    assert code_of(client, server[1], "{ events(after: -1) { position } }") == "BAD_REQUEST"
+    assert code_of(client, server[1], "{ events(first: 0) { position } }") == "BAD_REQUEST"
+
+
+async def test_events_subscription_resumes_from_a_position_and_sees_writes_from_another_process(
+    tmp_path: Path, key: SigningKey
+) -> None:
+    data_dir = tmp_path / "served"
+    with BackgroundServer(server_settings(data_dir, seed_samples=True)) as url:
+        ws_url = url.replace("http://", "ws://") + "/graphql"
+        async with connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket:
+            await socket.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+            subscription = "subscription { events(after: 1) { position kind namespace } }"
+            await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": subscription}}))
+            replayed = [json.loads(await asyncio.wait_for(socket.recv(), 10)) for _ in range(3)]
+            assert [message["payload"]["data"]["events"]["position"] for message in replayed] == [2, 3, 4]
+            # The CLI writes to the same data directory, in another process, while the server runs on it.
+            key_file = tmp_path / "k.key"
+            key.save(key_file)
+            command = [sys.executable, "-m", "dmg", "namespace", "claim", "com.cli", "--key", str(key_file)]
+            done = await asyncio.to_thread(
+                subprocess.run, [*command, "--registry", str(data_dir)], capture_output=True, text=True, timeout=60
+            )
+            assert done.returncode == 0, done.stderr
+            message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+    assert message["payload"]["data"]["events"] == {"position": 5, "kind": "claim", "namespace": "com.cli"}

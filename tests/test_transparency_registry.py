@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dmg.api.results import EntryKind
 from dmg.core.bundle import Bundle
 from dmg.core.checkpoint import NoteVerifier, SignedCheckpoint
 from dmg.core.cid import CID
@@ -33,7 +34,7 @@ from dmg.core.tlog import (
 from dmg.publisher import claim, yank
 from dmg.registry import OPERATOR_KEY_FILE, Registry
 from dmg.service.server import BackgroundServer
-from dmg.store.base import Commit
+from dmg.store.base import Commit, CommitEntry
 from dmg.store.sqlite import DATABASE_NAME
 from tests.conftest import claim_namespace, publish
 from tests.test_service_app import graphql, server_settings
@@ -153,7 +154,7 @@ async def test_two_registries_on_one_file_keep_one_tree(tmp_path: Path, key: Sig
         await publish(second, key, X, "1.0.0", bundle)
         await publish(first, key, X, "1.1.0", bundle)
         assert (await first.log.checkpoint()).root == (await second.log.checkpoint()).root
-        stale = Commit(entries=[(CID.of(b"x"), "com.example", "namespace", 9, 0)], tree_size=1)
+        stale = Commit(entries=[CommitEntry(CID.of(b"x"), "com.example", EntryKind.NAMESPACE, 9, 0)], tree_size=1)
         with pytest.raises(ConflictError, match="another writer appended to the log first"):
             await first.store.commit(stale)
         report = await second.fsck()

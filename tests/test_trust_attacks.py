@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from dmg.api.results import EntryKind
 from dmg.client.errors import (
     BlockMismatchError,
     CheckpointRollbackError,
@@ -53,7 +54,7 @@ from dmg.core.semver import Version
 from dmg.publisher import PreparedRelease, claim, grant, release_bundle, revoke, unyank, yank
 from dmg.registry import OPERATOR_KEY_FILE, Registry
 from dmg.service.server import BackgroundServer
-from dmg.store.base import Commit, ReleaseRow, SearchDocument
+from dmg.store.base import Commit, CommitEntry, ReleaseRow, SearchDocument
 from tests.conftest import module_record
 from tests.test_client_http import serve
 from tests.test_service_app import server_settings
@@ -181,7 +182,7 @@ async def smuggle(data_dir: Path, prepared: PreparedRelease) -> None:
         )
         commit = Commit(
             blocks=list(prepared.blocks().items()),
-            entries=[(prepared.root, str(entry.dxn), "dxn", entry.seq, entry.time)],
+            entries=[CommitEntry(prepared.root, str(entry.dxn), EntryKind.DXN, entry.seq, entry.time)],
             dxn_logs={str(entry.dxn): state},
             releases=[row],
         )

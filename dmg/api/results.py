@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from dmg.core.cid import CID
@@ -16,6 +17,31 @@ from dmg.core.dxn import DXN
 from dmg.core.records import ModuleRecord
 from dmg.core.selection import Selector, listed_version, select_version
 from dmg.core.semver import Version
+
+
+class EntryKind(StrEnum):
+    """Which kind of log an entry extends."""
+
+    NAMESPACE = "namespace"
+    DXN = "dxn"
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """A log entry as a registry accepted it: its position in the registry's log (1, 2, ...), its envelope block's
+    CID, the log it extends and where in that log."""
+
+    position: int
+    cid: CID
+    log: str
+    kind: EntryKind
+    seq: int
+    time: int
+
+    @property
+    def leaf_index(self) -> int:
+        """The entry's leaf in the transparency log: acceptance position 1 is leaf 0."""
+        return self.position - 1
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,18 @@ class ImportResult:
             "entriesKnown": self.entries_known,
             "blocksAdded": self.blocks_added,
         }
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """What a registry holds, counted."""
+
+    blocks: int
+    block_bytes: int
+    entries: int
+    namespaces: int
+    modules: int
+    versions: int
 
 
 @dataclass
@@ -113,6 +151,25 @@ class ModuleInfo:
     yank_reason: str
     published_at: int
     publisher: str
+
+
+@dataclass(frozen=True)
+class ListedModule:
+    """One module of a listing at its listed version, with the cursor of its place in the listing."""
+
+    cursor: str
+    info: VersionInfo
+    record: ModuleRecord
+
+
+@dataclass(frozen=True)
+class ModuleListing:
+    """A page of modules, best first; ``end_cursor`` (the last one's) asks for the next page."""
+
+    modules: tuple[ListedModule, ...]
+    total: int
+    has_next: bool
+    end_cursor: str | None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ def log_key(settings: Settings) -> str:
 
 @click.command()
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), help="Data directory [env DMG_DATA_DIR].")
+@click.option("--store", default=None, metavar="URL", help="Store: sqlite:PATH [env DMG_STORE; default: --data].")
 @click.option("--host", default=None, help="Address to listen on [env DMG_HOST; default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help=f"Port, 0 for any [env DMG_PORT; default {DEFAULT_PORT}].")
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="TOML config file [env DMG_CONFIG].")
@@ -46,6 +47,7 @@ def log_key(settings: Settings) -> str:
 @click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning"]))
 def serve(
     data_dir: str | None,
+    store: str | None,
     host: str | None,
     port: int | None,
     config: str | None,
@@ -60,6 +62,7 @@ def serve(
 
     flags = {
         "data_dir": Path(data_dir) if data_dir else None,
+        "store": store,
         "host": host,
         "port": port,
         "config": config,

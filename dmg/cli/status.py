@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
+from dmg.api.results import StoreStats
 from dmg.cli.common import UserError, emit, json_option, registry_option
 from dmg.client.base import default_target
 from dmg.registry import Registry
 from dmg.samples import seed_samples
-from dmg.store.base import StoreStats
 
 
 @click.command()
@@ -33,7 +33,7 @@ def status(registry: str | None, samples: bool, as_json: bool) -> None:
     async def work() -> tuple[list[str], list[str], StoreStats]:
         async with await Registry.open(data_dir) as opened:
             seeded = await seed_samples(opened, data_dir) if samples else []
-            return seeded, [str(dxn) for dxn in await opened.store.dxns()], await opened.store.stats()
+            return seeded, [str(dxn) for dxn in await opened.dxns()], await opened.stats()
 
     seeded, modules, stats = asyncio.run(work())
     result = {

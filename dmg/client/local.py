@@ -6,8 +6,7 @@ signatures, authorisation by the namespace log, log chains and inclusion in a ch
 directory's operator key; only the checks against network attacks (pinning, freshness, rollback, forks) are left
 out, since nothing is remembered between runs.
 
-Search pages here use plain decimal positions as cursors; like every cursor they are only meaningful to the
-registry that gave them out.
+Search pages use the registry's one cursor format (:mod:`dmg.api.paging`), as the service's do.
 """
 
 from __future__ import annotations
@@ -24,19 +23,17 @@ from dmg.api.results import (
     SearchHit,
     SearchPage,
     VersionInfo,
-    listed_info,
 )
 from dmg.client.transparency import LogVerifier, ProvenEntry, Verification
 from dmg.client.trust import TrustPolicy
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
-from dmg.core.errors import DmgError, NotFoundError
+from dmg.core.errors import NotFoundError
 from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
 from dmg.registry import Registry
-from dmg.store.base import ModuleQuery
 
 
 class LocalClient:
@@ -75,7 +72,7 @@ class LocalClient:
         return await self.registry.get_block(cid)
 
     async def module(self, dxn: DXN, version: Version) -> ModuleInfo:
-        info = await self.registry.store.version(dxn.base, str(version))
+        info = await self.registry.version(dxn.base, str(version))
         if info is None:
             raise NotFoundError(f"{dxn.base}@{version} was never released")
         _, record = await self.registry.record(info.record)
@@ -105,10 +102,9 @@ class LocalClient:
         history: dict[str, list[ProvenEntry]] = {}
         for log in logs:
             entries = []
-            for stored in await self.registry.store.log_entries(log):
+            for stored, block in await self.registry.log_entries(log):
                 in_tree = stored.leaf_index < size
                 proof = await self.registry.log.inclusion_proof(stored.leaf_index, size) if in_tree else None
-                block = await self.registry.get_block(stored.cid)
                 entries.append(ProvenEntry(stored.leaf_index, block, None if proof is None else tuple(proof)))
             history[log] = entries
         return history
@@ -133,17 +129,9 @@ class LocalClient:
     ) -> SearchPage:
         """Modules matching ``text`` (every word as a prefix) and the filters, each at its latest version (the
         highest stable unyanked one, else the highest), as the registry service answers ``modules``."""
-        if after is not None and not after.isdigit():
-            raise DmgError(f"cursor {after!r} is not one this registry gave out: pass an end cursor unchanged")
-        offset = 0 if after is None else int(after) + 1
-        query = ModuleQuery(text=text, namespace=namespace, kind=kind, limit=first, offset=offset)
-        page = await self.registry.store.search_modules(query)
-        hits = []
-        for dxn in page.dxns:
-            infos = await self.registry.versions(dxn)
-            chosen = listed_info(infos)
-            assert chosen is not None
-            _, record = await self.registry.record(chosen.record)
-            hits.append(SearchHit(dxn, record.version, chosen.record, record.description, chosen.yanked))
-        end = offset + len(page.dxns)
-        return SearchPage(tuple(hits), page.total, end < page.total, str(end - 1) if page.dxns else None)
+        listing = await self.registry.search(text, namespace=namespace, kind=kind, first=first, after=after)
+        hits = tuple(
+            SearchHit(item.info.dxn, item.record.version, item.info.record, item.record.description, item.info.yanked)
+            for item in listing.modules
+        )
+        return SearchPage(hits, listing.total, listing.has_next, listing.end_cursor)

@@ -35,8 +35,9 @@ logger = logging.getLogger("dmg.service")
 
 async def metrics(request: Request) -> Response:
     service = service_of(request)
-    stats = await service.registry.store.stats()
-    return Response(service.metrics.render(stats, service.events.subscriber_count), media_type=CONTENT_TYPE)
+    registry = service.registry
+    stats = await registry.stats()
+    return Response(service.metrics.render(stats, registry.events.subscriber_count), media_type=CONTENT_TYPE)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -46,7 +47,10 @@ def create_app(settings: Settings) -> Starlette:
 
     async def open_registry() -> Registry:
         return await Registry.open(
-            settings.data_dir, origin=settings.checkpoint_origin or None, reserved=settings.reserved
+            settings.data_dir,
+            store=settings.store or None,
+            origin=settings.checkpoint_origin or None,
+            reserved=settings.reserved,
         )
 
     async def seed(registry: Registry) -> None:

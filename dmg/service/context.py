@@ -1,4 +1,4 @@
-"""What every request handler of one app shares: the settings, the open registry, the event hub, limits, metrics.
+"""What every request handler of one app shares: the settings, the open registry, limits, metrics.
 
 One :class:`Service` is created per app; the registry is opened by the app's lifespan and is only available
 while the app is running.
@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from starlette.requests import HTTPConnection
 
 from dmg.registry import Registry
-from dmg.service.events import EventHub
 from dmg.service.limits import WriteLimiter
 from dmg.service.metrics import Metrics
 from dmg.service.settings import Settings
@@ -20,7 +19,6 @@ from dmg.service.settings import Settings
 @dataclass
 class Service:
     settings: Settings
-    events: EventHub = field(default_factory=EventHub)
     metrics: Metrics = field(default_factory=Metrics)
     limiter: WriteLimiter = field(init=False)
     _registry: Registry | None = None

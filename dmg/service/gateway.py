@@ -84,7 +84,7 @@ async def dag_order(registry: Registry, root: CID) -> tuple[list[CID], dict[CID,
             nodes[cid] = data
             stack.extend(reversed(list(links(codec.decode(data)))))
     leaves = [cid for cid in order if cid not in nodes]
-    present = await registry.store.has_blocks(leaves)
+    present = await registry.has_blocks(leaves)
     missing = next((cid for cid in leaves if cid not in present), None)
     if missing is not None:
         raise NotFoundError(f"block {missing}, linked under {root}, is not in this registry")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
+from dmg.api.results import StoreStats
 from dmg.http.metrics import request_families
-from dmg.store.base import StoreStats
 
 
 class Metrics:

@@ -2,8 +2,8 @@
 
 Writes take what a publisher signed, as blocks: a CAR for a publish or an import, one DAG-CBOR envelope for a
 namespace or yank entry. Each handler reads the body within its limit, hands it to the registry (which verifies
-it and stores all of it or nothing), and answers with what was stored. Accepted releases are announced on the
-app's :class:`~dmg.service.events.EventHub` for GraphQL subscriptions.
+it and stores all of it or nothing), and answers with what was stored. Subscribers learn of every accepted entry from
+the registry itself (:mod:`dmg.registry.events`), whichever way it came in.
 """
 
 from __future__ import annotations
@@ -14,25 +14,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from dmg.api import media, paths
-from dmg.api.results import PublishResult
 from dmg.core.car import MAX_BLOCK_SIZE, read_car
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError
 from dmg.http.limits import read_body
 from dmg.http.responses import require_content_type
 from dmg.service.context import Service, service_of
-from dmg.service.events import PublishedEvent
 from dmg.service.names import parse_namespace
 from dmg.service.routing import mount
 
 MAX_EXPORT_NAMES: Final = 100
 
 
-def announce(service: Service, result: PublishResult) -> None:
-    """Count an accepted release and tell the subscribers."""
+def count_publish(service: Service) -> None:
     service.metrics.publishes.inc()
     service.metrics.entries.labels("publish").inc()
-    service.events.publish(PublishedEvent(result.dxn, result.version, result.record))
 
 
 async def publish(request: Request) -> Response:
@@ -43,7 +39,7 @@ async def publish(request: Request) -> Response:
     if len(car.roots) != 1:
         raise DmgError(f"a publish CAR has exactly one root, the signed release entry; this one has {len(car.roots)}")
     result = await service.registry.publish(car.roots[0], car.blocks)
-    announce(service, result)
+    count_publish(service)
     return JSONResponse(
         {"dxn": str(result.dxn), "version": str(result.version), "cid": str(result.record), "entry": str(result.entry)}
     )

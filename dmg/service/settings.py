@@ -33,6 +33,9 @@ class Settings(LayeredSettings):
     config_env = CONFIG_ENV
 
     data_dir: Path = field(default_factory=default_data_dir)
+    store: str = ""
+    """Where the registry's data lives (:func:`dmg.store.open_store`): empty for the embedded SQLite store in
+    :attr:`data_dir`, ``sqlite:PATH`` for one elsewhere. The operator key stays in :attr:`data_dir`."""
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     max_body_bytes: int = 64 * MiB

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from dmg.api.paging import MAX_PAGE_SIZE
-from dmg.api.results import VersionInfo
+from dmg.api.results import EntryKind, StoredEntry, StoreStats, VersionInfo
 from dmg.core import codec
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
@@ -33,23 +33,6 @@ from dmg.core.tlog import NodeId
 
 MAX_QUERY_WORDS: Final = 16
 _WORD: Final = re.compile(r"[^\W_]+")
-
-
-@dataclass(frozen=True)
-class StoredEntry:
-    """A log entry as accepted: its global position, the log it extends and the envelope block's CID."""
-
-    position: int
-    cid: CID
-    log: str
-    kind: str
-    seq: int
-    time: int
-
-    @property
-    def leaf_index(self) -> int:
-        """The entry's leaf in the transparency log: acceptance position 1 is leaf 0."""
-        return self.position - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +48,17 @@ class ReleaseRow:
     document: SearchDocument
 
 
+@dataclass(frozen=True, slots=True)
+class CommitEntry:
+    """A log entry a commit appends: its envelope block's CID, the log it extends, and its place in that log."""
+
+    cid: CID
+    log: str
+    kind: EntryKind
+    seq: int
+    time: int
+
+
 @dataclass
 class Commit:
     """Everything one accepted operation writes; applied in one transaction.
@@ -76,7 +70,7 @@ class Commit:
     """
 
     blocks: list[tuple[CID, bytes]] = field(default_factory=list)
-    entries: list[tuple[CID, str, str, int, int]] = field(default_factory=list)
+    entries: list[CommitEntry] = field(default_factory=list)
     namespaces: dict[str, NamespaceState] = field(default_factory=dict)
     dxn_logs: dict[str, DXNLogState] = field(default_factory=dict)
     releases: list[ReleaseRow] = field(default_factory=list)
@@ -152,16 +146,6 @@ class ModulePage:
     total: int
 
 
-@dataclass(frozen=True)
-class StoreStats:
-    blocks: int
-    block_bytes: int
-    entries: int
-    namespaces: int
-    modules: int
-    versions: int
-
-
 class Store(Protocol):
     """Async storage backend. Implementations must make :meth:`commit` atomic."""
 
@@ -174,6 +158,10 @@ class Store(Protocol):
     def iter_blocks(self) -> AsyncIterator[tuple[CID, bytes]]: ...
 
     def iter_entries(self) -> AsyncIterator[StoredEntry]: ...
+
+    async def entries_since(self, position: int, limit: int) -> list[tuple[StoredEntry, bytes]]:
+        """Up to ``limit`` entries after ``position`` (0: from the first), in order, each with its envelope block."""
+        ...
 
     async def log_entries(self, log: str) -> list[StoredEntry]: ...
 
@@ -205,6 +193,10 @@ class Store(Protocol):
     async def versions(self, dxn: DXN) -> list[VersionInfo]: ...
 
     async def version(self, dxn: DXN, version: str) -> VersionInfo | None: ...
+
+    async def releases(self) -> list[VersionInfo]:
+        """Every released version of every DXN, by DXN then version."""
+        ...
 
     async def dxns(self, namespace: str | None = None) -> list[DXN]: ...
 

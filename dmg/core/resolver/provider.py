@@ -180,7 +180,7 @@ class InMemoryProvider:
 
 
 class ReleaseListing(Protocol):
-    """One line of a registry's version list (:class:`~dmg.store.base.VersionInfo` is one)."""
+    """One line of a registry's version list (:class:`~dmg.api.results.VersionInfo` is one)."""
 
     @property
     def version(self) -> str: ...

@@ -249,11 +249,10 @@ async def dependents(registry: Registry, dxn: str, *, transitive: bool = False) 
     cache = record_cache(registry)
     releases: list[tuple[str, Version, Metadata]] = []
     listed: dict[tuple[str, Version], VersionInfo] = {}
-    for module in await registry.store.dxns():
-        for info in await registry.store.versions(module):
-            _, record = await cache.record(registry, info.record)
-            releases.append((str(module), record.version, Metadata.from_record(record)))
-            listed[(str(module), record.version)] = info
+    for info in await registry.releases():
+        _, record = await cache.record(registry, info.record)
+        releases.append((str(info.dxn), record.version, Metadata.from_record(record)))
+        listed[(str(info.dxn), record.version)] = info
     versions = [version for module, version in listed if module == str(name.base)]
     if not versions:
         raise NotFoundError(f"{name.base} has no released versions in this registry")

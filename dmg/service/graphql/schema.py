@@ -22,7 +22,8 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from dmg.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from dmg.api.events import RegistryEvent
+from dmg.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from dmg.api.results import listed_info
 from dmg.core import codec
 from dmg.core.car import MAX_BLOCK_SIZE
@@ -30,14 +31,13 @@ from dmg.core.cid import DAG_CBOR
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError, NotFoundError, RecordError, TooLargeError
-from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Unyank, Yank, parse_entry
+from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Release, Unyank, Yank, parse_entry
 from dmg.core.semver import Version, parse_selector
 from dmg.http.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, printed, schema_command, schema_extensions
 from dmg.http.graphql_cost import CostRules, operation_limits
 from dmg.service.context import Service
 from dmg.service.graphql import graph, types
 from dmg.service.names import parse_cid, parse_kind, parse_namespace
-from dmg.store.base import ModuleQuery
 
 SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
 MODULES_LISTING: Final = "modules"
@@ -58,7 +58,7 @@ async def load_module(info: ServiceInfo, dxn: DXN, version: str | None) -> types
         infos = await registry.versions(dxn)
         chosen = listed_info(infos)
     else:
-        chosen = await registry.store.version(dxn, version)
+        chosen = await registry.version(dxn, version)
     if chosen is None:
         return None
     _, record = await registry.record(chosen.record)
@@ -98,29 +98,21 @@ class Query:
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> types.ModuleConnection:
-        offset = 0 if after is None else decode_cursor(MODULES_LISTING, after) + 1
-        search = ModuleQuery(
-            text=query,
+        listing = await service(info).registry.search(
+            query,
             namespace=None if namespace is None else parse_namespace(namespace),
             kind=None if kind is None else parse_kind(kind),
             api=None if api is None else str(DXN.parse(api).base),
-            limit=DEFAULT_PAGE_SIZE if first is None else first,
-            offset=offset,
+            first=DEFAULT_PAGE_SIZE if first is None else first,
+            after=after,
         )
-        page = await service(info).registry.store.search_modules(search)
-        edges = []
-        for position, dxn in enumerate(page.dxns, start=offset):
-            node = await load_module(info, dxn, None)
-            if node is not None:
-                edges.append(types.ModuleEdge(cursor=encode_cursor(MODULES_LISTING, position), node=node))
-        end = offset + len(page.dxns)
         return types.ModuleConnection(
-            edges=edges,
-            page_info=types.PageInfo(
-                has_next_page=end < page.total,
-                end_cursor=encode_cursor(MODULES_LISTING, end - 1) if page.dxns else None,
-            ),
-            total_count=page.total,
+            edges=[
+                types.ModuleEdge(cursor=item.cursor, node=types.Module.from_record(item.info, item.record))
+                for item in listing.modules
+            ],
+            page_info=types.PageInfo(has_next_page=listing.has_next, end_cursor=listing.end_cursor),
+            total_count=listing.total,
         )
 
     @strawberry.field(description="Every released version of a DXN, lowest first (empty if it has none).")
@@ -133,10 +125,9 @@ class Query:
     )
     async def history(self, info: ServiceInfo, dxn: str) -> list[types.LogEntry]:
         log = str(DXN.parse(dxn).base) if "/" in dxn else parse_namespace(dxn)
-        registry = service(info).registry
         entries = []
-        for stored in await registry.store.log_entries(log):
-            envelope = Envelope.decode(await registry.get_block(stored.cid))
+        for stored, block in await service(info).registry.log_entries(log):
+            envelope = Envelope.decode(block)
             entries.append(types.LogEntry.from_entry(stored, envelope, parse_entry(envelope.payload)))
         return entries
 
@@ -197,6 +188,20 @@ class Query:
     async def dependents(self, info: ServiceInfo, dxn: str, transitive: bool | None = False) -> list[graph.Dependent]:
         return await graph.dependents(service(info).registry, dxn, transitive=bool(transitive))
 
+    @strawberry.field(
+        description="The entries accepted after log position `after` (0: from the first), in log order: up to "
+        "`first` of them; pass the last one's position as `after` for the next. The subscription `events` is the "
+        "same, live."
+    )
+    async def events(
+        self, info: ServiceInfo, after: int = 0, first: int | None = DEFAULT_PAGE_SIZE
+    ) -> list[types.RegistryEventType]:
+        limit = DEFAULT_PAGE_SIZE if first is None else first
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise DmgError(f"first: ask for 1 to {MAX_PAGE_SIZE} events, not {limit}")
+        found = await service(info).registry.entries_since(after, limit)
+        return [types.RegistryEventType.from_event(event) for event in found]
+
 
 async def submit(info: ServiceInfo, envelope: str, entry_type: str) -> types.EntryResult:
     """Check the write allowance, decode the base64 envelope, check its entry type, submit it."""
@@ -239,14 +244,35 @@ class Mutation:
         return await submit(info, envelope, Unyank.TYPE)
 
 
+def _in_namespace(event: RegistryEvent, wanted: str | None) -> bool:
+    return wanted is None or event.namespace == wanted
+
+
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Releases accepted from now on, in one namespace or in all.")
-    async def published(self, info: ServiceInfo, namespace: str | None = None) -> AsyncGenerator[types.Published, None]:
+    @strawberry.subscription(
+        description="Releases accepted from now on (or after log position `after`, to resume without a gap), in one "
+        "namespace or in all, whichever way they came in."
+    )
+    async def published(
+        self, info: ServiceInfo, namespace: str | None = None, after: int | None = None
+    ) -> AsyncGenerator[types.Published, None]:
         wanted = None if namespace is None else parse_namespace(namespace)
-        async for event in service(info).events.subscribe():
-            if wanted is None or event.dxn.authority == wanted:
-                yield types.Published(dxn=str(event.dxn), version=str(event.version), cid=str(event.record))
+        async for event in service(info).registry.subscribe(after):
+            if isinstance(event.entry, Release) and _in_namespace(event, wanted):
+                yield types.Published.from_event(event)
+
+    @strawberry.subscription(
+        description="Every entry accepted from now on (or after log position `after`): claims, grants, revokes, "
+        "releases, yanks and unyanks, in log order, in one namespace or in all."
+    )
+    async def events(
+        self, info: ServiceInfo, namespace: str | None = None, after: int | None = None
+    ) -> AsyncGenerator[types.RegistryEventType, None]:
+        wanted = None if namespace is None else parse_namespace(namespace)
+        async for event in service(info).registry.subscribe(after):
+            if _in_namespace(event, wanted):
+                yield types.RegistryEventType.from_event(event)
 
 
 def cost_rules(max_depth: int, max_cost: int) -> CostRules:

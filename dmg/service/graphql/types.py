@@ -14,8 +14,9 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from dmg.api.events import RegistryEvent
 from dmg.api.results import Resolution as RegistryResolution
-from dmg.api.results import VersionInfo
+from dmg.api.results import StoredEntry, VersionInfo
 from dmg.core.checkpoint import SignedCheckpoint
 from dmg.core.cid import CID
 from dmg.core.envelope import Envelope
@@ -30,7 +31,6 @@ from dmg.core.records import (
     Yank,
 )
 from dmg.http.graphql import Timestamp
-from dmg.store.base import StoredEntry
 
 
 def dag_json(value: Any) -> Any:
@@ -283,3 +283,46 @@ class Published:
     dxn: str
     version: str
     cid: str = strawberry.field(description="The module record's envelope CID.")
+    position: int = strawberry.field(description="The release entry's position in the registry's log.")
+
+    @classmethod
+    def from_event(cls, event: RegistryEvent) -> Published:
+        entry = event.entry
+        assert isinstance(entry, Release), "only releases are published"
+        return cls(dxn=str(entry.dxn), version=str(entry.version), cid=str(entry.record), position=event.position)
+
+
+@strawberry.type(
+    name="RegistryEvent",
+    description="An entry this registry accepted, at its position in the registry's log (1, 2, ... without gaps): "
+    "resume after the last position seen to miss nothing. Fields not of its kind are null.",
+)
+class RegistryEventType:
+    position: int
+    kind: str = strawberry.field(description="claim, grant, revoke, release, yank or unyank.")
+    cid: str = strawberry.field(description="The entry's envelope CID.")
+    log: str
+    namespace: str
+    time: Timestamp
+    dxn: str | None
+    version: str | None
+    record: str | None = strawberry.field(description="Release: the module record's envelope CID.")
+    reason: str | None = strawberry.field(description="Yank: why.")
+    envelope: str = strawberry.field(description="The signed envelope block, base64: verify it yourself.")
+
+    @classmethod
+    def from_event(cls, event: RegistryEvent) -> RegistryEventType:
+        data = event.to_json()
+        return cls(
+            position=event.position,
+            kind=data["kind"],
+            cid=data["cid"],
+            log=data["log"],
+            namespace=data["namespace"],
+            time=Timestamp(event.time),
+            dxn=data["dxn"],
+            version=data["version"],
+            record=data["record"],
+            reason=data["reason"],
+            envelope=data["envelope"],
+        )

@@ -32,7 +32,7 @@ from typing import Final, TypeVar
 
 import aiosqlite
 
-from dmg.api.results import VersionInfo
+from dmg.api.results import EntryKind, StoredEntry, StoreStats, VersionInfo
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, StoreError
@@ -42,7 +42,7 @@ from dmg.core.semver import Version
 from dmg.core.tlog import MAX_ENTRY_SIZE, Frontier, NodeId, leaf_hash
 from dmg.db.migrations import load_migrations, migrate
 from dmg.db.sqlite import open_database
-from dmg.store.base import Commit, ModulePage, ModuleQuery, SearchDocument, StoredEntry, StoreStats
+from dmg.store.base import Commit, ModulePage, ModuleQuery, SearchDocument
 
 DATABASE_NAME: Final = "registry.sqlite3"
 SEARCH_MIGRATION: Final = 2
@@ -155,13 +155,21 @@ class SQLiteStore:
     @staticmethod
     def _entry(row: sqlite3.Row | tuple[object, ...]) -> StoredEntry:
         position, cid, log, kind, seq, time = row
-        return StoredEntry(int(position), CID(bytes(cid)), str(log), str(kind), int(seq), int(time))  # type: ignore[call-overload]
+        return StoredEntry(int(position), CID(bytes(cid)), str(log), EntryKind(kind), int(seq), int(time))  # type: ignore[call-overload]
 
     async def iter_entries(self) -> AsyncIterator[StoredEntry]:
         sql = "SELECT position, cid, log, kind, seq, time FROM entries ORDER BY position"
         async with self._db.execute(sql) as cursor:
             async for row in cursor:
                 yield self._entry(row)
+
+    async def entries_since(self, position: int, limit: int) -> list[tuple[StoredEntry, bytes]]:
+        sql = (
+            "SELECT e.position, e.cid, e.log, e.kind, e.seq, e.time, b.data FROM entries e "
+            "JOIN blocks b ON b.cid = e.cid WHERE e.position > ? ORDER BY e.position LIMIT ?"
+        )
+        rows = await self._db.execute_fetchall(sql, (position, limit))
+        return [(self._entry(row[:6]), bytes(row[6])) for row in rows]
 
     async def log_entries(self, log: str) -> list[StoredEntry]:
         sql = "SELECT position, cid, log, kind, seq, time FROM entries WHERE log = ? ORDER BY seq"
@@ -297,6 +305,11 @@ class SQLiteStore:
         rows = await self._db.execute_fetchall(sql, (str(dxn.base), version))
         return next((self._version(row) for row in rows), None)
 
+    async def releases(self) -> list[VersionInfo]:
+        sql = f"SELECT {self._VERSION_COLUMNS} FROM versions"
+        rows = [self._version(row) for row in await self._db.execute_fetchall(sql)]
+        return sorted(rows, key=lambda info: (str(info.dxn), info.parsed_version))
+
     async def dxns(self, namespace: str | None = None) -> list[DXN]:
         if namespace is None:
             cursor = await self._db.execute("SELECT dxn FROM dxn_logs ORDER BY dxn")
@@ -405,8 +418,8 @@ class SQLiteStore:
             await db.executemany(
                 "INSERT INTO entries (position, cid, log, kind, seq, time) VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (commit.tree_size + offset + 1, cid.bytes, log, kind, seq, time)
-                    for offset, (cid, log, kind, seq, time) in enumerate(commit.entries)
+                    (commit.tree_size + offset + 1, entry.cid.bytes, entry.log, entry.kind, entry.seq, entry.time)
+                    for offset, entry in enumerate(commit.entries)
                 ],
             )
             await db.executemany(

@@ -1,0 +1,320 @@
+"""The registry: verifies what is submitted, then stores it atomically; answers name and version questions.
+
+:class:`Registry` runs over any :class:`~dmg.store.base.Store` (:func:`dmg.store.open_store` picks one from a URL)
+with a :class:`~dmg.registry.policies.WritePolicy` (what this registry admits beyond the log rules) and a
+:class:`~dmg.registry.policies.ReadPolicy` (who may read what). Every write goes through a
+:class:`~dmg.registry.batch.Batch` and lands as one commit, appended to the transparency log
+(:class:`~dmg.registry.tlog.TransparencyLog`) in the same transaction; after it, subscribers learn of the new
+entries (:mod:`dmg.registry.events`), whatever the entry point (publish, entry, import; HTTP, GraphQL or the CLI on
+a data directory).
+
+Operations: namespace entries (claim, grant, revoke), DXN entries (yank, unyank), ``publish`` (a release entry with
+its record and bundle blocks), ``import_car`` (any sequence of entries with their blocks, e.g. an export from
+another registry), ``export``, ``resolve`` and the other reads, events, and ``fsck``. Everything outside the
+registry reads through these methods, never through its store.
+
+This package is transport-free: the CLI calls it on a local data directory, the HTTP service calls it for remote
+clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping
+from pathlib import Path
+from typing import Final
+
+from dmg.api.events import RegistryEvent
+from dmg.api.paging import DEFAULT_PAGE_SIZE, decode_cursor, encode_cursor
+from dmg.api.results import (
+    FsckReport,
+    ImportResult,
+    ListedModule,
+    ModuleListing,
+    PublishResult,
+    Resolution,
+    StoredEntry,
+    StoreStats,
+    VersionInfo,
+    choose_version,
+    listed_info,
+)
+from dmg.core import codec
+from dmg.core.car import read_car, write_car
+from dmg.core.cid import CID, DAG_CBOR
+from dmg.core.clock import Clock, now_ms
+from dmg.core.dxn import DXN
+from dmg.core.envelope import Envelope
+from dmg.core.errors import DmgError, NotFoundError, RecordError
+from dmg.core.keys import SigningKey
+from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
+from dmg.core.records import DXNEntry, ModuleRecord, NamespaceClaim, NamespaceEntry, Release, parse_entry
+from dmg.core.selection import Selector
+from dmg.registry.batch import Batch
+from dmg.registry.events import EventFeed
+from dmg.registry.fsck import fsck
+from dmg.registry.operator import load_operator_key
+from dmg.registry.policies import ANONYMOUS, PublicReads, Reader, ReadPolicy, ReservedNamespaces, WritePolicy
+from dmg.registry.tlog import TransparencyLog
+from dmg.store import open_store
+from dmg.store.base import ModuleQuery, Store
+
+MODULES_LISTING: Final = "modules"
+"""The listing name in the cursors of module searches."""
+MAX_EVENTS_PER_READ: Final = 1000
+
+
+class Registry:
+    """A registry over one :class:`~dmg.store.base.Store`; every write is verified, then committed atomically."""
+
+    def __init__(
+        self,
+        store: Store,
+        log: TransparencyLog,
+        operator: SigningKey,
+        *,
+        write_policy: WritePolicy | None = None,
+        read_policy: ReadPolicy | None = None,
+        clock: Clock = now_ms,
+    ) -> None:
+        """``write_policy`` defaults to admitting everything the log rules allow (no reserved names);
+        ``read_policy`` to :class:`~dmg.registry.policies.PublicReads`."""
+        self.store = store
+        self.log = log
+        self.clock = clock
+        self.write_policy = write_policy or ReservedNamespaces(operator.public_key)
+        self.read_policy = read_policy or PublicReads()
+        self.events = EventFeed(store.tree_size, self.entries_since)
+        self._operator = operator
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls,
+        data_dir: str | os.PathLike[str],
+        *,
+        store: str | None = None,
+        origin: str | None = None,
+        reserved: Iterable[str] = (),
+        clock: Clock = now_ms,
+    ) -> Registry:
+        """Open (or create) the registry in ``data_dir`` (its operator key), on the store ``store`` names (default:
+        the embedded store in ``data_dir``); ``origin`` names its log (default from the operator key),
+        ``reserved`` lists namespaces only the operator may admit."""
+        opened = await open_store(store or data_dir)
+        try:
+            operator = load_operator_key(Path(data_dir))
+            log = await TransparencyLog.open(opened, operator, origin, clock)
+            policy = ReservedNamespaces(operator.public_key, frozenset(reserved))
+            return cls(opened, log, operator, write_policy=policy, clock=clock)
+        except BaseException:
+            await opened.close()
+            raise
+
+    def countersign(self, envelope_bytes: bytes) -> bytes:
+        """The claim envelope with the operator's signature added: how the operator admits the claim of a reserved
+        namespace. The claimants' signatures are checked first."""
+        envelope = Envelope.decode(envelope_bytes)
+        envelope.verify()
+        if not isinstance(parse_entry(envelope.payload), NamespaceClaim):
+            raise RecordError("the operator countersigns namespace claims only")
+        return envelope.countersigned(self._operator).block()[1]
+
+    async def close(self) -> None:
+        await self.events.close()
+        await self.store.close()
+
+    async def __aenter__(self) -> Registry:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def may_read(self, namespace: str, reader: Reader = ANONYMOUS) -> bool:
+        """Whether ``reader`` may read ``namespace`` (its names, records, blocks and entries)."""
+        return self.read_policy.may_read(namespace, reader)
+
+    # --- writes -----------------------------------------------------------------------------------------------
+
+    async def _run(
+        self, roots: Iterable[tuple[CID, bytes]], submitted: Mapping[CID, bytes], *, hashed: bool = False
+    ) -> tuple[list[NamespaceEntry | DXNEntry], int]:
+        """Apply the entries ``roots`` with the blocks ``submitted`` as one batch (``hashed``: all of them were checked
+        against their CIDs already); return the entries and how many blocks were new to the store."""
+        async with self._write_lock:
+            batch = Batch(self.store, self.clock, self.write_policy, submitted, hashed=hashed)
+            entries = await batch.apply_entries(roots)
+            blocks_added = await self.log.append(batch.commit, batch.leaves)
+            if batch.commit.entries:
+                self.events.committed(batch.commit.tree_size + len(batch.commit.entries))
+            return entries, blocks_added
+
+    async def submit_entry(self, envelope_bytes: bytes) -> CID:
+        """Append one namespace or DXN entry (claim, grant, revoke, yank, unyank) given as an envelope block."""
+        cid = CID.of(envelope_bytes, DAG_CBOR)
+        payload_type = Envelope.decode(envelope_bytes).payload.get("type")
+        if payload_type == Release.TYPE:
+            raise RecordError("a release needs its record and bundle: use publish")
+        await self._run([(cid, envelope_bytes)], {})
+        return cid
+
+    async def publish(self, root: CID, blocks: Mapping[CID, bytes]) -> PublishResult:
+        """Publish the release entry ``root`` with the record and bundle blocks in ``blocks``."""
+        data = blocks.get(root)
+        if data is None:
+            raise NotFoundError(f"the root block {root} is missing from the submission")
+        if Envelope.decode(data).payload.get("type") != Release.TYPE:
+            raise RecordError("publish needs a release entry as its root")
+        entry = (await self._run([(root, data)], blocks))[0][0]
+        assert isinstance(entry, Release)
+        return PublishResult(entry.dxn, entry.version, entry.record, root)
+
+    async def import_car(self, data: bytes) -> ImportResult:
+        """Import a CAR whose roots are log entries in log order; entries already present are skipped."""
+        car = read_car(data)
+        known = await self.store.has_blocks(car.roots)
+        fresh = [cid for cid in car.roots if cid not in known]
+        for cid in fresh:
+            if cid not in car.blocks:
+                raise NotFoundError(f"root {cid} has no block in the CAR")
+        # read_car has checked every block against its CID.
+        _, blocks_added = await self._run([(cid, car.blocks[cid]) for cid in fresh], car.blocks, hashed=True)
+        return ImportResult(len(fresh), len(car.roots) - len(fresh), blocks_added)
+
+    # --- reads ------------------------------------------------------------------------------------------------
+
+    async def namespace(self, name: str) -> NamespaceState:
+        return await self.store.load_namespace(name)
+
+    async def dxn_log(self, dxn: DXN) -> DXNLogState:
+        return await self.store.load_dxn_log(dxn.base)
+
+    async def log_head(self, log: str) -> LogHead:
+        """Head of a namespace log (``com.example``) or a DXN log (``com.example/function/x``)."""
+        if "/" in log:
+            return (await self.dxn_log(DXN.parse(log))).head
+        return (await self.namespace(log)).head
+
+    async def log_entries(self, log: str) -> list[tuple[StoredEntry, bytes]]:
+        """Every entry of a namespace or DXN log, in log order, with its envelope block."""
+        return [(stored, await self.get_block(stored.cid)) for stored in await self.store.log_entries(log)]
+
+    async def versions(self, dxn: DXN) -> list[VersionInfo]:
+        """Every released version of ``dxn``, lowest first."""
+        return await self.store.versions(dxn.base)
+
+    async def version(self, dxn: DXN, version: str) -> VersionInfo | None:
+        """The index entry of one released version, or None when it was never released."""
+        return await self.store.version(dxn.base, version)
+
+    async def releases(self) -> list[VersionInfo]:
+        """Every released version of every module, by name then version."""
+        return await self.store.releases()
+
+    async def dxns(self, namespace: str | None = None) -> list[DXN]:
+        """Every module with a log, in one namespace or in all, by name."""
+        return await self.store.dxns(namespace)
+
+    async def stats(self) -> StoreStats:
+        return await self.store.stats()
+
+    async def get_block(self, cid: CID) -> bytes:
+        data = await self.store.get_block(cid)
+        if data is None:
+            raise NotFoundError(f"no block {cid}")
+        return data
+
+    async def has_blocks(self, cids: Iterable[CID]) -> set[CID]:
+        """Which of ``cids`` are stored."""
+        return await self.store.has_blocks(cids)
+
+    async def record(self, cid: CID) -> tuple[Envelope, ModuleRecord]:
+        envelope = Envelope.decode(await self.get_block(cid))
+        return envelope, ModuleRecord.from_dict(envelope.payload)
+
+    async def resolve(self, dxn: DXN, selector: Selector = None) -> Resolution:
+        """Resolve ``dxn`` with ``selector`` (or the DXN's own ``@selector``; ``latest`` by default)."""
+        if selector is None:
+            selector = dxn.version_selector()
+        infos = await self.store.versions(dxn.base)
+        if not infos:
+            raise NotFoundError(f"{dxn.base} has no released versions")
+        info = choose_version(infos, selector)
+        if info is None:
+            raise NotFoundError(f"no version of {dxn.base} matches {selector or 'latest'!s}")
+        _, record = await self.record(info.record)
+        return Resolution(dxn.base, record.version, info.record, record.bundle, info.yanked)
+
+    async def search(
+        self,
+        text: str | None = None,
+        *,
+        namespace: str | None = None,
+        kind: str | None = None,
+        api: str | None = None,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> ModuleListing:
+        """Modules matching ``text`` (every word as a prefix; best match first) and the exact filters, each at its
+        listed version (the highest stable unyanked one, else the highest); ``after`` is a cursor this method gave
+        out (the one cursor format of every listing, :mod:`dmg.api.paging`)."""
+        offset = 0 if after is None else decode_cursor(MODULES_LISTING, after) + 1
+        query = ModuleQuery(text=text, namespace=namespace, kind=kind, api=api, limit=first, offset=offset)
+        page = await self.store.search_modules(query)
+        modules = []
+        for position, dxn in enumerate(page.dxns, start=offset):
+            info = listed_info(await self.store.versions(dxn))
+            if info is None:
+                continue
+            _, record = await self.record(info.record)
+            modules.append(ListedModule(encode_cursor(MODULES_LISTING, position), info, record))
+        end = offset + len(page.dxns)
+        end_cursor = encode_cursor(MODULES_LISTING, end - 1) if page.dxns else None
+        return ModuleListing(tuple(modules), page.total, end < page.total, end_cursor)
+
+    # --- events -----------------------------------------------------------------------------------------------
+
+    async def entries_since(self, position: int, limit: int = MAX_EVENTS_PER_READ) -> list[RegistryEvent]:
+        """The events of up to ``limit`` entries after log position ``position`` (0: from the first), in order."""
+        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+            raise DmgError(f"position: a position in the log is 0 or more, not {position!r}")
+        if not 1 <= limit <= MAX_EVENTS_PER_READ:
+            raise DmgError(f"limit: read 1 to {MAX_EVENTS_PER_READ} events at a time, not {limit}")
+        rows = await self.store.entries_since(position, limit)
+        return [RegistryEvent.from_block(stored.position, stored.cid, data) for stored, data in rows]
+
+    def subscribe(self, after: int | None = None) -> AsyncIterator[RegistryEvent]:
+        """Every event after position ``after`` (None: from now on), in order, as entries are accepted, by this
+        process or any other writing to the same store."""
+        return self.events.subscribe(after)
+
+    # --- transfer and checks ----------------------------------------------------------------------------------
+
+    async def export(self, dxns: Iterable[DXN]) -> bytes:
+        """A CAR of the resolved versions: roots are the log entries (namespace log, DXN log up to each release)
+        in acceptance order; blocks add each record and bundle."""
+        entries: dict[CID, StoredEntry] = {}
+        blocks: dict[CID, bytes] = {}
+        for dxn in dxns:
+            resolution = await self.resolve(dxn)
+            info = await self.store.version(dxn.base, str(resolution.version))
+            if info is None:
+                raise NotFoundError(f"{dxn.base}@{resolution.version} is not in the version index; run dmg fsck")
+            dxn_entries = await self.store.log_entries(str(dxn.base))
+            released_at = next(entry.position for entry in dxn_entries if entry.cid == info.entry)
+            for entry in await self.store.log_entries(dxn.authority) + dxn_entries:
+                if entry.position <= released_at or entry.log == dxn.authority:
+                    entries[entry.cid] = entry
+            index_data = await self.get_block(resolution.bundle)
+            for cid in (resolution.record, resolution.bundle, *codec.decode(index_data)["chunks"]):
+                blocks[cid] = await self.get_block(cid)
+        roots = [entry.cid for entry in sorted(entries.values(), key=lambda entry: entry.position)]
+        for cid in roots:
+            blocks[cid] = await self.get_block(cid)
+        return write_car(roots, blocks.items())
+
+    async def fsck(self) -> FsckReport:
+        """Re-hash every block, re-verify every entry in acceptance order, recompute the transparency log from the
+        entries, and compare with the stored state and tree."""
+        return await fsck(self.store, self.log)
