@@ -22,6 +22,8 @@ from pathlib import Path
 
 import wasmtime
 
+from dmg.authoring.publisher import claim, release_bundle
+from dmg.authoring.samples import ECHO_WAT
 from dmg.core import codec
 from dmg.core.bundle import build_bundle
 from dmg.core.car import read_car, write_car
@@ -32,9 +34,7 @@ from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
 from dmg.core.records import FunctionSpec, ModuleRecord, Requirement, Resources, TimerTrigger, Trigger
 from dmg.core.semver import Version
-from dmg.publisher import claim, release_bundle
 from dmg.registry import Registry
-from dmg.samples import ECHO_WAT
 
 
 def build_car(releases: int) -> tuple[bytes, int]:

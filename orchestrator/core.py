@@ -60,8 +60,8 @@ from dmg.client.verify import verified_record
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import BundleError, ConflictError
+from dmg.core.lockfile import Lockfile
 from dmg.core.records import ModuleRecord
-from dmg.lockfile import Lockfile
 from orchestrator.cache import BlockCache
 from orchestrator.errors import (
     InvocationError,

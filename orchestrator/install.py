@@ -7,7 +7,7 @@ operator's policy decide on each module before anything is downloaded.
    client) and order the graph (:func:`dmg.core.graph.install_order`). Modules already installed keep their
    versions: when the graph wants another version of one, it is resolved again with the installed versions pinned,
    and fails with the resolver's explanation if it cannot. :meth:`Installer.plan_locked` takes a
-   :class:`~dmg.lockfile.Lockfile` instead: no resolution, the locked records and bundles exactly;
+   :class:`~dmg.core.lockfile.Lockfile` instead: no resolution, the locked records and bundles exactly;
 2. fetch each selected record's block and verify it (the block against its CID, strict decoding, every signature;
    :func:`dmg.client.verify.verified_record`), whatever the client checked already, and check the release against
    the registry's transparency log (``RegistryClient.verify``: signer authorised by the namespace log, entry
@@ -34,10 +34,10 @@ from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError
 from dmg.core.graph import dependency_graph, install_order
+from dmg.core.lockfile import Lockfile
 from dmg.core.records import Mode, ModuleRecord
 from dmg.core.resolver import Dependency, Resolver, prefetch
 from dmg.core.semver import Version
-from dmg.lockfile import Lockfile
 from orchestrator.policy import Decision, GrantSet, Policy
 from orchestrator.runtimes.base import Runtime, runtime_for
 

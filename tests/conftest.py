@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from dmg.authoring.publisher import PreparedRelease, claim, release_bundle
+from dmg.authoring.samples import ECHO_WAT
 from dmg.core.bundle import Bundle, build_bundle
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec, ModuleRecord, Requirement
 from dmg.core.semver import Version
-from dmg.publisher import PreparedRelease, claim, release_bundle
 from dmg.registry import Registry
-from dmg.samples import ECHO_WAT
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dmg.core.bundle import Bundle
-from dmg.lockfile import Lockfile
+from dmg.core.lockfile import Lockfile
 from dmg.service.server import BackgroundServer
 from tests.test_cli import dmg
 from tests.test_service_app import server_settings

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from dmg.authoring.publisher import PreparedRelease, claim, release_bundle
 from dmg.client.base import open_client
 from dmg.client.errors import BlockMismatchError, MalformedResponseError, RecordMismatchError, RegistryUnavailableError
 from dmg.client.http import HttpClient
@@ -45,7 +46,6 @@ from dmg.core.errors import (
 from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
 from dmg.core.semver import Version
-from dmg.publisher import PreparedRelease, claim, release_bundle
 from tests.conftest import module_record
 
 NAME = "com.example/function/hello"

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from dmg.authoring.publisher import yank
 from dmg.core.bundle import Bundle
 from dmg.core.cid import CID, DAG_CBOR, RAW
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import LockfileError
 from dmg.core.keys import SigningKey
+from dmg.core.lockfile import LockCheck, LockedApi, LockedModule, Lockfile, LockProblem
 from dmg.core.resolver import Dependency, InMemoryProvider, Metadata, Resolver, prefetch
 from dmg.core.semver import Version
-from dmg.lockfile import LockCheck, LockedApi, LockedModule, Lockfile, LockProblem
-from dmg.publisher import yank
 from dmg.registry import Registry
 from tests.conftest import claim_namespace, publish
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dmg.authoring.manifest import MODES, TOP_LEVEL_KEYS, Manifest, parse_mode, scaffold
 from dmg.core.cid import CID, RAW
 from dmg.core.dxn import DXN
 from dmg.core.errors import ManifestError
 from dmg.core.records import TimerTrigger
-from dmg.manifest import MODES, TOP_LEVEL_KEYS, Manifest, parse_mode, scaffold
 from orchestrator.install import entry_modes
 from orchestrator.runtimes.base import Mode
 

@@ -17,8 +17,8 @@ from dmg.cli.main import cli
 from dmg.client.http import HttpClient
 from dmg.client.trust import TrustPolicy, TrustStore
 from dmg.core.dxn import DXN
+from dmg.core.lockfile import Lockfile
 from dmg.core.resolver import Dependency, Resolver, prefetch
-from dmg.lockfile import Lockfile
 from orchestrator.client import OrchestratorClient
 from tests.test_orchestrator_service import (  # noqa: F401 (module-scoped servers, used as fixtures)
     CALLER,

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from dmg.authoring.publisher import release_bundle
 from dmg.core.bundle import build_bundle
 from dmg.core.clock import now_ms
 from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec
-from dmg.publisher import release_bundle
 from dmg.registry import Registry
 from orchestrator.core import INTERRUPTED, Orchestrator
 from orchestrator.errors import (

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from dmg.authoring.publisher import release_bundle
 from dmg.client.errors import RecordMismatchError
 from dmg.client.local import LocalClient
 from dmg.core.bundle import Bundle, build_bundle
@@ -19,11 +20,10 @@ from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import BundleError, ConflictError
 from dmg.core.keys import SigningKey
+from dmg.core.lockfile import Lockfile
 from dmg.core.records import FunctionSpec, Resources
 from dmg.core.resolver import Dependency, Resolver, prefetch
 from dmg.core.semver import Version
-from dmg.lockfile import Lockfile
-from dmg.publisher import release_bundle
 from dmg.registry import Registry
 from orchestrator.errors import UnsupportedModuleError
 from orchestrator.install import Installer, entry_modes

@@ -25,6 +25,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dmg.authoring.publisher import claim, release_bundle
 from dmg.client.http import HttpClient
 from dmg.client.trust import TrustPolicy, TrustStore
 from dmg.core.bundle import build_bundle
@@ -35,7 +36,6 @@ from dmg.core.errors import ConflictError, DmgError, NotFoundError, SignatureErr
 from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec, Mode, ModuleRecord, Requirement, Resources
 from dmg.core.semver import Version
-from dmg.publisher import claim, release_bundle
 from dmg.service.server import BackgroundServer as RegistryServer
 from dmg.service.settings import Settings
 from orchestrator.client import OrchestratorClient

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dmg.authoring.publisher import claim, grant, release_bundle, revoke, yank
 from dmg.core import codec
 from dmg.core.bundle import Bundle, BundleIndex, build_bundle
 from dmg.core.car import read_car, write_car
@@ -32,7 +33,6 @@ from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
 from dmg.core.records import Release
 from dmg.core.semver import Range, Version
-from dmg.publisher import claim, grant, release_bundle, revoke, yank
 from dmg.registry import Registry
 from dmg.store.sqlite import DATABASE_NAME
 from tests.conftest import claim_namespace, module_record, prepare, publish

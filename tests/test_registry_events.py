@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from dmg.api.events import EventKind, RegistryEvent
+from dmg.authoring.publisher import grant, unyank, yank
 from dmg.core.bundle import Bundle
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
-from dmg.publisher import grant, unyank, yank
 from dmg.registry import Registry
 from tests.conftest import claim_namespace, publish
 
@@ -103,7 +103,7 @@ async def test_writes_by_another_process_reach_subscribers(tmp_path: Path, key: 
             "import asyncio, sys\n"
             "from dmg.core.clock import now_ms\n"
             "from dmg.core.keys import SigningKey\n"
-            "from dmg.publisher import claim\n"
+            "from dmg.authoring.publisher import claim\n"
             "from dmg.registry import Registry\n"
             "async def main():\n"
             "    async with await Registry.open(sys.argv[1]) as other:\n"

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dmg.authoring.publisher import yank
 from dmg.core.bundle import Bundle
 from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.clock import now_ms
@@ -38,7 +39,6 @@ from dmg.core.resolver import (
     resolve,
 )
 from dmg.core.semver import Range, Version
-from dmg.publisher import yank
 from dmg.registry import Registry
 from tests.conftest import claim_namespace, publish
 

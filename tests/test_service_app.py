@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
+from dmg.authoring.publisher import PreparedRelease, claim
 from dmg.core.car import write_car
 from dmg.core.cid import CID
 from dmg.core.clock import now_ms
 from dmg.core.errors import ConfigError, DmgError
 from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
-from dmg.publisher import PreparedRelease, claim
 from dmg.service.graphql.schema import SCHEMA_FILE, printed_schema
 from dmg.service.server import BackgroundServer
 from dmg.service.settings import MiB, Settings

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dmg.authoring.publisher import yank
 from dmg.core.bundle import Bundle
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
@@ -19,7 +20,6 @@ from dmg.core.keys import SigningKey
 from dmg.core.records import Requirement
 from dmg.core.resolver import solver
 from dmg.core.semver import Version
-from dmg.publisher import yank
 from dmg.registry import Registry
 from dmg.service.graphql.graph import MAX_ROOTS, RecordCache, dependency_graph, record_cache
 from dmg.service.server import BackgroundServer

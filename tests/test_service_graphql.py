@@ -19,13 +19,13 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from dmg.api.paging import MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from dmg.authoring.publisher import claim, grant, release_bundle, revoke, unyank, yank
 from dmg.core.bundle import Bundle
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
-from dmg.publisher import claim, grant, release_bundle, revoke, unyank, yank
 from dmg.service.graphql.schema import cost_rules
 from dmg.service.server import BackgroundServer
 from tests.conftest import module_record

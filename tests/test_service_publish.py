@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dmg.authoring.publisher import release_bundle, yank
 from dmg.core import codec
 from dmg.core.bundle import Bundle
 from dmg.core.car import MAX_BLOCK_SIZE, read_car, write_car
@@ -18,7 +19,6 @@ from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
-from dmg.publisher import release_bundle, yank
 from dmg.service.server import BackgroundServer
 from tests.conftest import module_record
 from tests.test_service_app import (

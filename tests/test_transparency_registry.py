@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from dmg.api.results import EntryKind
+from dmg.authoring.publisher import claim, yank
 from dmg.core.bundle import Bundle
 from dmg.core.checkpoint import NoteVerifier, SignedCheckpoint
 from dmg.core.cid import CID
@@ -31,7 +32,6 @@ from dmg.core.tlog import (
     verify_consistency,
     verify_inclusion,
 )
-from dmg.publisher import claim, yank
 from dmg.registry import OPERATOR_KEY_FILE, Registry
 from dmg.service.server import BackgroundServer
 from dmg.store.base import Commit, CommitEntry

@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from dmg.api.results import EntryKind
+from dmg.authoring.publisher import PreparedRelease, claim, grant, release_bundle, revoke, unyank, yank
 from dmg.client.errors import (
     BlockMismatchError,
     CheckpointRollbackError,
@@ -51,7 +52,6 @@ from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
 from dmg.core.records import Release, parse_entry
 from dmg.core.semver import Version
-from dmg.publisher import PreparedRelease, claim, grant, release_bundle, revoke, unyank, yank
 from dmg.registry import OPERATOR_KEY_FILE, Registry
 from dmg.service.server import BackgroundServer
 from dmg.store.base import Commit, CommitEntry, ReleaseRow, SearchDocument

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dmg.authoring.publisher import claim, release_bundle, yank
 from dmg.client.errors import CheckpointRollbackError, InclusionError, LogForkError, RecordMismatchError
 from dmg.client.transparency import ProvenEntry, check_consistency, replay_logs
 from dmg.client.trust import TrustStore, TrustStoreError
@@ -25,7 +26,6 @@ from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
 from dmg.core.records import Release
 from dmg.core.semver import Range, Version
-from dmg.publisher import claim, release_bundle, yank
 from dmg.registry import Registry
 from dmg.service.server import BackgroundServer
 from tests.conftest import claim_namespace, module_record, publish

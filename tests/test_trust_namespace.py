@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dmg.authoring.publisher import grant, revoke
 from dmg.client.local import LocalClient
 from dmg.core import codec
 from dmg.core.bundle import Bundle
@@ -21,7 +22,6 @@ from dmg.core.keys import PublicKey, SigningKey
 from dmg.core.namelog import LogHead, NamespaceState
 from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, parse_entry
 from dmg.core.semver import Version
-from dmg.publisher import grant, revoke
 from dmg.registry import Registry
 from dmg.service.settings import Settings
 from tests.conftest import prepare, publish

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from dmg.authoring.manifest import MANIFEST_NAME, scaffold
 from dmg.cli.common import UserError, emit, json_option
 from dmg.core.dxn import DXN
-from dmg.manifest import MANIFEST_NAME, scaffold
 
 
 @click.command()

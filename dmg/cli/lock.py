@@ -1,10 +1,10 @@
 """``dmg lock``: write a lockfile for some modules, or check one against the registry.
 
 ``dmg lock DXN[@RANGE]...`` resolves on the client (as ``dmg graph`` does) and writes ``dmg.lock``
-(:mod:`dmg.lockfile`: exact versions, record and bundle CIDs, sorted and one value per line). ``dmg lock --check``
+(:mod:`dmg.core.lockfile`: exact versions, record and bundle CIDs, sorted and one value per line). ``dmg lock --check``
 reads the lockfile and fails, naming each one, when a locked version is yanked or missing in the registry or its
 record or bundle changed. Installing from a lockfile is the orchestrator's business; it needs no resolution.
-:mod:`dmg.lockfile` (which loads networkx) is imported by the functions that use it, since ``dmg --help`` imports
+:mod:`dmg.core.lockfile` (which loads networkx) is imported by the functions that use it, since ``dmg --help`` imports
 this module.
 """
 
@@ -22,7 +22,7 @@ from dmg.client.base import RegistryClient
 from dmg.core.errors import LockfileError
 
 if TYPE_CHECKING:
-    from dmg.lockfile import LockCheck, Lockfile
+    from dmg.core.lockfile import LockCheck, Lockfile
 
 DEFAULT_LOCKFILE = "dmg.lock"
 
@@ -35,7 +35,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def _read(path: Path) -> Lockfile:
-    from dmg.lockfile import Lockfile
+    from dmg.core.lockfile import Lockfile
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -109,7 +109,7 @@ def lock(
     roots = parse_roots(targets)
     host = parse_host_apis(host_apis)
 
-    from dmg.lockfile import Lockfile
+    from dmg.core.lockfile import Lockfile
 
     async def work(client: RegistryClient) -> Lockfile:
         return Lockfile.from_solution(await resolve_roots(client, roots, host))

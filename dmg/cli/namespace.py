@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
+from dmg.authoring.publisher import claim as claim_entry
+from dmg.authoring.publisher import grant as grant_entry
+from dmg.authoring.publisher import revoke as revoke_entry
 from dmg.cli.common import UserError, emit, json_option, registry_option, submit_entry
 from dmg.core.clock import now_ms
 from dmg.core.envelope import Envelope
 from dmg.core.keys import PublicKey, SigningKey
 from dmg.core.namelog import LogHead
 from dmg.core.records import PERMISSIONS
-from dmg.publisher import claim as claim_entry
-from dmg.publisher import grant as grant_entry
-from dmg.publisher import revoke as revoke_entry
 from dmg.registry import Registry
 
 keys_option = click.option(

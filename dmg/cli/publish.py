@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import click
 
+from dmg.authoring.manifest import Manifest
+from dmg.authoring.publisher import release
+from dmg.authoring.publisher import unyank as unyank_entry
+from dmg.authoring.publisher import yank as yank_entry
 from dmg.cli.common import UserError, emit, json_option, key_option, registry_option, run_with_client, submit_entry
 from dmg.cli.transfer import transfer_progress
 from dmg.client.base import RegistryClient
@@ -11,10 +15,6 @@ from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
-from dmg.manifest import Manifest
-from dmg.publisher import release
-from dmg.publisher import unyank as unyank_entry
-from dmg.publisher import yank as yank_entry
 
 
 @click.command()

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from dmg.api.results import StoreStats
+from dmg.authoring.samples import seed_samples
 from dmg.cli.common import UserError, emit, json_option, registry_option
 from dmg.client.base import default_target
 from dmg.registry import Registry
-from dmg.samples import seed_samples
 
 
 @click.command()

@@ -20,9 +20,9 @@ from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.namelog import LogHead
+from dmg.core.paths import default_data_dir
 from dmg.core.records import ModuleRecord
 from dmg.core.semver import Range, Version
-from dmg.paths import default_data_dir
 
 
 class RegistryClient(Protocol):

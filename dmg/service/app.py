@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dmg.api import paths
+from dmg.authoring.samples import seed_samples
 from dmg.http.app import create_service_app
 from dmg.http.metrics import CONTENT_TYPE
 from dmg.registry import Registry
-from dmg.samples import seed_samples
 from dmg.service import gateway, publish, transparency
 from dmg.service.context import Service, service_of
 from dmg.service.graphql.view import RegistryGraphQL

@@ -17,8 +17,8 @@ from typing import Final
 
 from dmg.core.dxn import is_authority
 from dmg.core.errors import ConfigError
+from dmg.core.paths import default_data_dir
 from dmg.http.settings import LayeredSettings, MiB
-from dmg.paths import default_data_dir
 
 ENV_PREFIX: Final = "DMG_"
 CONFIG_ENV: Final = "DMG_CONFIG"

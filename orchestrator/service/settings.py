@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Final
 
 from dmg.core.errors import ConfigError
+from dmg.core.paths import default_orchestrator_dir
 from dmg.http.settings import LayeredSettings, MiB
-from dmg.paths import default_orchestrator_dir
 from orchestrator.core import DEFAULT_MAX_QUEUE, DEFAULT_WORKERS
 from orchestrator.endpoint import DEFAULT_PORT
 

@@ -26,9 +26,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from dmg.core.errors import DmgError
+from dmg.core.lockfile import Lockfile
 from dmg.http.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, coded, printed, schema_command, schema_extensions
 from dmg.http.graphql_cost import CostRules, operation_limits
-from dmg.lockfile import Lockfile
 from orchestrator.core import Orchestrator
 from orchestrator.errors import InvocationError, PolicyError
 from orchestrator.lifecycle import FunctionState

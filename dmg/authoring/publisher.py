@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dmg.authoring.manifest import Manifest
 from dmg.core.bundle import Bundle, build_bundle
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
@@ -28,7 +29,6 @@ from dmg.core.records import (
     Yank,
 )
 from dmg.core.semver import Version
-from dmg.manifest import Manifest
 
 
 @dataclass(frozen=True)

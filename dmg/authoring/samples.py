@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from dmg.authoring.publisher import claim, release_bundle
 from dmg.core.bundle import build_bundle
 from dmg.core.cid import CID
 from dmg.core.clock import now_ms
@@ -17,7 +18,6 @@ from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.records import FunctionSpec, ModuleRecord, Requirement, Resources
 from dmg.core.semver import Version
-from dmg.publisher import claim, release_bundle
 from dmg.registry import Registry
 
 SAMPLE_NAMESPACE: Final = "org.example"
