@@ -266,7 +266,7 @@ class HttpClient:
         path: str,
         *,
         limit: int,
-        params: list[tuple[str, str]] | None = None,
+        params: list[tuple[str, str | int | float | bool | None]] | None = None,
         headers: dict[str, str] | None = None,
         json_body: Any = None,
         upload: bytes | None = None,

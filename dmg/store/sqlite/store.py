@@ -28,7 +28,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import aiosqlite
 
@@ -153,9 +153,9 @@ class SQLiteStore:
     # --- entries ----------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _entry(row: sqlite3.Row | tuple[object, ...]) -> StoredEntry:
+    def _entry(row: Sequence[Any]) -> StoredEntry:
         position, cid, log, kind, seq, time = row
-        return StoredEntry(int(position), CID(bytes(cid)), str(log), EntryKind(kind), int(seq), int(time))  # type: ignore[call-overload]
+        return StoredEntry(int(position), CID(bytes(cid)), str(log), EntryKind(kind), int(seq), int(time))
 
     async def iter_entries(self) -> AsyncIterator[StoredEntry]:
         sql = "SELECT position, cid, log, kind, seq, time FROM entries ORDER BY position"
@@ -280,17 +280,17 @@ class SQLiteStore:
         return states
 
     @staticmethod
-    def _version(row: tuple[object, ...]) -> VersionInfo:
+    def _version(row: Sequence[Any]) -> VersionInfo:
         dxn, version, record, entry, yanked, reason, published_at, publisher = row
         return VersionInfo(
             DXN.parse(str(dxn)),
             str(version),
             CID(bytes(record)),
-            CID(bytes(entry)),  # type: ignore[arg-type]
+            CID(bytes(entry)),
             bool(yanked),
             str(reason),
             int(published_at),
-            str(publisher),  # type: ignore[call-overload]
+            str(publisher),
         )
 
     _VERSION_COLUMNS: Final = "dxn, version, record, entry, yanked, yank_reason, published_at, publisher"
