@@ -10,7 +10,8 @@ and :class:`NotRunningError` refuse what a function's life-cycle state does not 
 
 Every error carries a ``code`` (a member of the one :class:`~dmg.core.errors.ErrorCode`), which the control API
 sends as GraphQL ``extensions.code``: the orchestrator's own codes are :data:`ORCHESTRATOR_CODES`; errors from the
-rest of DMG keep theirs (``NOT_FOUND``, ``BAD_REQUEST``, ``INVALID_SIGNATURE``...). :data:`ERROR_CLASSES` maps every code back to its class, for clients.
+rest of DMG keep theirs (``NOT_FOUND``, ``BAD_REQUEST``, ``INVALID_SIGNATURE``...). :data:`ERROR_CLASSES` maps
+every code back to its class, for clients.
 
 Invalid WebAssembly is a :class:`dmg.core.errors.BundleError`, as everywhere else in DMG. This module defines types
 only and raises nothing itself.
