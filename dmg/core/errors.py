@@ -46,7 +46,8 @@ class ErrorCode(StrEnum):
     @classmethod
     def http_status_of(cls, code: str) -> int:
         """The HTTP status for ``code``; a code outside this set is a client error, 400."""
-        return cls(code).http_status if code in cls._value2member_map_ else 400
+        member = cls._value2member_map_.get(code)
+        return member.http_status if isinstance(member, ErrorCode) else 400
 
 
 class DmgError(Exception):
