@@ -145,6 +145,15 @@ class SQLiteStore:
             found.update(wanted[bytes(row[0])] for row in rows)
         return found
 
+    async def has_entries(self, cids: Iterable[CID]) -> set[CID]:
+        wanted = {cid.bytes: cid for cid in cids}
+        found: set[CID] = set()
+        for chunk in _chunks(list(wanted)):
+            marks = ",".join("?" * len(chunk))
+            rows = await self._db.execute_fetchall(f"SELECT cid FROM entries WHERE cid IN ({marks})", chunk)
+            found.update(wanted[bytes(row[0])] for row in rows)
+        return found
+
     async def iter_blocks(self) -> AsyncIterator[tuple[CID, bytes]]:
         async with self._db.execute("SELECT cid, data FROM blocks") as cursor:
             async for cid, data in cursor:
@@ -309,6 +318,10 @@ class SQLiteStore:
         sql = f"SELECT {self._VERSION_COLUMNS} FROM versions"
         rows = [self._version(row) for row in await self._db.execute_fetchall(sql)]
         return sorted(rows, key=lambda info: (str(info.dxn), info.parsed_version))
+
+    async def namespaces(self) -> list[str]:
+        rows = await self._db.execute_fetchall("SELECT namespace FROM namespaces ORDER BY namespace")
+        return [str(row[0]) for row in rows]
 
     async def dxns(self, namespace: str | None = None) -> list[DXN]:
         if namespace is None:
