@@ -49,10 +49,13 @@ ENTRIES: Final = Endpoint("/api/v1/entries", ("POST",), "append one signed names
 IMPORT: Final = Endpoint("/api/v1/import", ("POST",), "import a CAR of log entries and their blocks")
 EXPORT: Final = Endpoint("/api/v1/export", ("GET",), "a CAR of resolved versions with their logs")
 HEAD: Final = Endpoint("/api/v1/head/{log:path}", ("GET",), "the head of a namespace or DXN log")
+BLOCKS: Final = Endpoint("/api/v1/blocks", ("POST",), "many blocks, or the DAGs under them, as one CAR")
+WELL_KNOWN: Final = Endpoint("/.well-known/dmg.json", ("GET",), "who this registry is: origin, log key, homes, mirrors")
 CHECKPOINT: Final = Endpoint("/checkpoint", ("GET",), "the transparency log's signed checkpoint")
 TILE: Final = Endpoint("/tile/{path:path}", ("GET",), "a tlog-tiles hash tile or entry bundle")
 
 ENDPOINTS: Final = (
-    ROOT, HEALTH, METRICS, GRAPHQL, GRAPHQL_WS, BLOCK, PUBLISH, ENTRIES, IMPORT, EXPORT, HEAD, CHECKPOINT, TILE
+    ROOT, HEALTH, METRICS, GRAPHQL, GRAPHQL_WS, BLOCK, PUBLISH, ENTRIES, IMPORT, EXPORT, HEAD, BLOCKS, WELL_KNOWN,
+    CHECKPOINT, TILE,
 )
 """Every endpoint the service mounts."""

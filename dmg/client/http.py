@@ -29,6 +29,7 @@ from typing import Any, Final, TypeVar
 import httpx
 
 from dmg.api import media, paths
+from dmg.api.discovery import Discovery, DiscoveryError
 from dmg.api.events import RegistryEvent
 from dmg.api.results import (
     FsckReport,
@@ -61,6 +62,7 @@ from dmg.core.errors import ERROR_CLASSES, DmgError, NotFoundError, TooLargeErro
 from dmg.core.namelog import LogHead
 from dmg.core.records import ModuleRecord, Release, parse_entry
 from dmg.core.semver import Range, Version
+from dmg.core.tlog import HASH_SIZE, MAX_ENTRY_SIZE, TILE_WIDTH, Tile
 
 T = TypeVar("T")
 
@@ -245,6 +247,7 @@ class HttpClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         trust: TrustPolicy | None = None,
         check_log: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """``trust`` judges the registry's transparency log (default: :meth:`TrustPolicy.default`); with
         ``check_log`` False, only the answers themselves are checked, not the log (``verify`` still checks it)."""
@@ -261,7 +264,7 @@ class HttpClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            headers={"Accept-Encoding": "identity", "User-Agent": "dmg"},
+            headers={"Accept-Encoding": "identity", "User-Agent": "dmg", **(headers or {})},
         )
 
     async def close(self) -> None:
@@ -493,6 +496,38 @@ class HttpClient:
 
     async def fsck(self) -> FsckReport:
         raise DmgError(f"fsck runs on a local data directory, not on a registry service ({self.base_url})")
+
+    # --- federation: what a peer reads ------------------------------------------------------------------------
+
+    async def discovery(self) -> Discovery:
+        """The registry's discovery document (origin, log key, homes, mirrors), read strictly."""
+        try:
+            return Discovery.from_json(await self._get_json(paths.WELL_KNOWN.url()))
+        except DiscoveryError as exc:
+            raise MalformedResponseError(f"{paths.WELL_KNOWN.template}: {exc}") from exc
+
+    async def tile(self, tile: Tile) -> bytes:
+        """A tlog-tiles resource of the registry's log, at most its largest possible size; the caller checks it
+        against a checkpoint (a tile proves nothing by itself)."""
+        limit = TILE_WIDTH * (MAX_ENTRY_SIZE + 2) if tile.entries else TILE_WIDTH * HASH_SIZE
+        return await self._request("GET", paths.TILE.url(path=tile.path.removeprefix("tile/")), limit=limit)
+
+    async def blocks(self, cids: Sequence[CID], *, scope: str = "block") -> dict[CID, bytes]:
+        """The blocks ``cids`` name (``scope="all"``: with the DAGs under them) in one request, every block checked
+        against its CID; each block asked for must be in the answer."""
+        body = json.dumps({"cids": [str(cid) for cid in cids], "scope": scope}).encode()
+        answer = await self._request(
+            "POST",
+            paths.BLOCKS.url(),
+            limit=self.max_response_bytes,
+            headers={"Content-Type": media.JSON, "Accept": media.CAR},
+            upload=body,
+        )
+        car = read_car(answer)
+        missing = next((cid for cid in cids if cid not in car.blocks), None)
+        if missing is not None:
+            raise MalformedResponseError(f"{paths.BLOCKS.template}: the answer lacks the block {missing} asked for")
+        return car.blocks
 
     # --- the transparency log (a LogSource for dmg.client.transparency) ---------------------------------------
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -73,7 +73,7 @@ class Mirrors(Protocol):
         """The log of ``namespace``'s home, or None when ``namespace`` is this registry's own."""
         ...
 
-    async def logs(self) -> list[tuple[MirroredLog, list[str]]]:
+    async def logs(self) -> Sequence[tuple[MirroredLog, Sequence[str]]]:
         """Every mirrored home log with the namespaces it is home for."""
         ...
 

@@ -282,6 +282,10 @@ class Registry:
         """Every released version of every module, by name then version."""
         return await self.store.releases()
 
+    async def namespaces(self) -> list[str]:
+        """Every claimed namespace, by name."""
+        return await self.store.namespaces()
+
     async def dxns(self, namespace: str | None = None) -> list[DXN]:
         """Every module with a log, in one namespace or in all, by name."""
         return await self.store.dxns(namespace)
@@ -296,6 +300,10 @@ class Registry:
         if data is None:
             raise NotFoundError(f"no block {cid}")
         return data
+
+    async def has_entries(self, cids: Iterable[CID]) -> set[CID]:
+        """Which of ``cids`` are accepted log entries."""
+        return await self.store.has_entries(cids)
 
     async def has_blocks(self, cids: Iterable[CID]) -> set[CID]:
         """Which of ``cids`` are stored."""

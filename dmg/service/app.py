@@ -24,7 +24,7 @@ from dmg.authoring.samples import seed_samples
 from dmg.http.app import create_service_app
 from dmg.http.metrics import CONTENT_TYPE
 from dmg.registry import Registry
-from dmg.service import gateway, publish, transparency
+from dmg.service import blocks, discovery, gateway, publish, transparency
 from dmg.service.context import Service, service_of
 from dmg.service.graphql.view import RegistryGraphQL
 from dmg.service.routing import mount
@@ -67,6 +67,8 @@ def create_app(settings: Settings) -> Starlette:
             mount(paths.GRAPHQL, graphql),
             mount(paths.GRAPHQL_WS, graphql),
             *gateway.routes,
+            *blocks.routes,
+            *discovery.routes,
             *publish.routes,
             *transparency.routes,
         ],
