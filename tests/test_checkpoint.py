@@ -21,7 +21,7 @@ from dmg.core.checkpoint import (
 )
 from dmg.core.errors import KeyFileError, RecordError, SignatureError
 from dmg.core.tlog import ProofError, verify_consistency
-from tests.test_tlog import LogTree
+from tests.support.tlog import LogTree
 
 # The example of golang.org/x/mod/sumdb/note (package documentation and note_test.go). EnochRoot's key is the one
 # the documentation's GenerateKey example derives from an all-zero random source.

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from dmg.cli.main import cli
-
-
-def dmg(*args: str, ok: bool = True, env: dict[str, str] | None = None) -> Result:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
-    assert (result.exit_code == 0) == ok, result.output + result.stderr
-    return result
-
-
-def dmg_json(*args: str, env: dict[str, str] | None = None) -> object:
-    return json.loads(dmg(*args, "--json", env=env).stdout)
+from tests.support.cli import dmg, dmg_json
 
 
 @pytest.fixture

@@ -19,21 +19,9 @@ import pytest
 
 from dmg.core.bundle import Bundle
 from dmg.service.server import BackgroundServer
-from tests.test_cli import dmg
-from tests.test_service_app import graphql, server_settings
-from tests.test_service_graph import (
-    BRIDGE,
-    BROKEN,
-    CYC_A,
-    CYC_B,
-    ECHO,
-    GRAPH,
-    HOST,
-    INBOX,
-    LIB,
-    MAIL,
-    populate,
-)
+from tests.support.cli import dmg
+from tests.support.graphs import BRIDGE, BROKEN, CYC_A, CYC_B, ECHO, GRAPH, HOST, INBOX, LIB, MAIL, populate
+from tests.support.servers import graphql, server_settings
 
 
 @pytest.fixture(scope="module")

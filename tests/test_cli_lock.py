@@ -12,21 +12,9 @@ import pytest
 from dmg.core.bundle import Bundle
 from dmg.core.lockfile import Lockfile
 from dmg.service.server import BackgroundServer
-from tests.test_cli import dmg
-from tests.test_service_app import server_settings
-from tests.test_service_graph import (
-    BRIDGE,
-    BROKEN,
-    CYC_A,
-    CYC_B,
-    ECHO,
-    HOST,
-    INBOX,
-    LIB,
-    MAIL,
-    PUBLISHER,
-    populate,
-)
+from tests.support.cli import dmg
+from tests.support.graphs import BRIDGE, BROKEN, CYC_A, CYC_B, ECHO, HOST, INBOX, LIB, MAIL, PUBLISHER, populate
+from tests.support.servers import server_settings
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import click
 import pytest
 
 from dmg.cli.main import BUILTIN_COMMANDS, ENTRY_POINT_GROUP, cli, registered_commands
-from tests.conftest import write_distribution
+from tests.support.distributions import write_distribution
 
 HEAVY = ("wasmtime", "uvicorn", "strawberry", "httpx", "orchestrator.core")
 NOT_THE_CLIS = ("orchestrator", "federation", "spaces")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dmg.core.envelope import Envelope
 from dmg.registry import Registry
-from tests.test_cli import dmg
+from tests.support.cli import dmg
 
 
 def keys(tmp_path: Path, *names: str) -> dict[str, tuple[str, str]]:

@@ -14,7 +14,7 @@ from dmg.cli.transfer import PROGRESS_THRESHOLD, TransferBar
 from dmg.core.cid import write_varint
 from dmg.service.server import BackgroundServer
 from dmg.service.settings import Settings
-from tests.test_cli import dmg, dmg_json
+from tests.support.cli import dmg, dmg_json
 
 NAME = "com.example/function/hello"
 

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -46,29 +42,11 @@ from dmg.core.errors import (
 from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
 from dmg.core.semver import Version
-from tests.conftest import module_record
+from tests.support.registries import module_record
+from tests.support.servers import serve
 
 NAME = "com.example/function/hello"
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run a hostile ``app`` under uvicorn on a free port of 127.0.0.1 in a thread; yield its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class Hostile:

@@ -6,7 +6,6 @@ import collections
 import datetime
 import decimal
 import enum
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,28 @@ from hypothesis import strategies as st
 from dmg.core import codec
 from dmg.core.cid import CID, DAG_CBOR, RAW
 from dmg.core.errors import CIDError, DecodeError, EncodeError
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ipld-codec-fixtures"
-POSITIVE = sorted((FIXTURES / "fixtures").iterdir())
-NEGATIVE = [
-    case
-    for path in sorted((FIXTURES / "negative-fixtures" / "dag-cbor" / "decode").glob("*.json"))
-    for case in json.loads(path.read_text())
-]
-A_CID = CID.of(b"block", RAW)
-A_CID_ITEM = b"\xd8\x2a\x58\x25\x00" + A_CID.bytes
+from tests.support.dagcbor import (
+    A_CID,
+    A_CID_ITEM,
+    CODEC_FIXTURES,
+    FLOATS,
+    INDEFINITE_LENGTHS,
+    NAN_AND_INFINITY,
+    NEGATIVE,
+    NON_MINIMAL,
+    NON_STRING_KEYS,
+    OTHER_TAGS,
+    POSITIVE,
+    SHORT_FLOATS,
+    SIMPLE_VALUES,
+    TAG_42_CONTENTS,
+    TAGGED_CONTENTS,
+    TRUNCATED,
+    UNSORTED_KEYS,
+    mutated,
+    tag_head,
+    values,
+)
 
 
 def refused(hex_or_bytes: str | bytes, rule: str) -> DecodeError:
@@ -71,7 +82,7 @@ def test_fixture_integers_beyond_int64_keep_their_value() -> None:
         ("int-11959030306112471731", 11959030306112471731),
         ("int--11959030306112471732", -11959030306112471732),
     ]:
-        (block,) = (FIXTURES / "fixtures" / name).glob("*.dag-cbor")
+        (block,) = (CODEC_FIXTURES / "fixtures" / name).glob("*.dag-cbor")
         assert codec.decode(block.read_bytes()) == expected
 
 
@@ -83,26 +94,7 @@ def test_negative_fixture_is_refused(case: dict[str, str]) -> None:
 # --- one test per rule, on hand-built bytes -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "hex_bytes",
-    [
-        "1800",  # 0 in one extra byte
-        "1817",  # 23 in one extra byte
-        "1900ff",  # 255 in two bytes
-        "1a0000ffff",  # 65535 in four bytes
-        "1b00000000ffffffff",  # 2**32 - 1 in eight bytes
-        "3800",  # -1 in one extra byte
-        "3900ff",
-        "3a0000ffff",
-        "3b00000000ffffffff",
-        "5800",  # byte string length
-        "590001ab",
-        "7800",  # text string length
-        "9800",  # array length
-        "b800",  # map length
-        "81 1900ff",  # inside an array
-    ],
-)
+@pytest.mark.parametrize("hex_bytes", NON_MINIMAL)
 def test_non_minimal_integers_and_lengths(hex_bytes: str) -> None:
     refused(hex_bytes.replace(" ", ""), "not in its shortest form")
 
@@ -115,25 +107,12 @@ def test_error_names_the_offset() -> None:
     assert str(refused("83 01 02 1900ff".replace(" ", ""), "shortest form")).endswith("at byte 3")
 
 
-@pytest.mark.parametrize(("hex_bytes", "width"), [("f93e00", 16), ("fa3fc00000", 32), ("82 01 f93e00", 16)])
+@pytest.mark.parametrize(("hex_bytes", "width"), SHORT_FLOATS)
 def test_short_floats(hex_bytes: str, width: int) -> None:
     refused(hex_bytes.replace(" ", ""), f"{width}-bit float is not allowed \\(floats must be 64-bit\\)")
 
 
-@pytest.mark.parametrize(
-    ("hex_bytes", "rule"),
-    [
-        ("fb7ff8000000000000", "NaN is not allowed"),
-        ("fb7ff8000000000001", "NaN is not allowed"),
-        ("fb7ff0000000000000", "Infinity is not allowed"),
-        ("fbfff0000000000000", "-Infinity is not allowed"),
-        ("f97e00", "NaN is not allowed"),
-        ("f97c00", "Infinity is not allowed"),
-        ("f9fc00", "-Infinity is not allowed"),
-        ("fa7fc00000", "NaN is not allowed"),
-        ("a1 6161 f97e00", "NaN is not allowed"),
-    ],
-)
+@pytest.mark.parametrize(("hex_bytes", "rule"), NAN_AND_INFINITY)
 def test_nan_and_infinity(hex_bytes: str, rule: str) -> None:
     refused(hex_bytes.replace(" ", ""), rule)
 
@@ -143,7 +122,7 @@ def test_undefined() -> None:
     refused("8201f7", "undefined is not allowed at byte 2")
 
 
-@pytest.mark.parametrize(("hex_bytes", "number"), [("e0", 0), ("f0", 16), ("f3", 19), ("f820", 32), ("f8ff", 255)])
+@pytest.mark.parametrize(("hex_bytes", "number"), SIMPLE_VALUES)
 def test_simple_values(hex_bytes: str, number: int) -> None:
     refused(hex_bytes, f"simple value {number} is not allowed")
 
@@ -154,38 +133,18 @@ def test_not_well_formed_major_7() -> None:
     refused("ff", "unexpected break code")
 
 
-OTHER_TAGS = sorted((set(range(64)) | set(codec._CBOR2_BUILTIN_TAGS) | {43, 2**16, 2**32, 2**64 - 1}) - {42})
-
-
-def _tag_head(number: int) -> bytes:
-    return cbor2.dumps(cbor2.CBORTag(number, None))[:-1]
-
-
 @pytest.mark.parametrize("number", OTHER_TAGS)
 def test_tags_other_than_42(number: int) -> None:
-    for content in (b"\x00", b"\x41\x00", b"\x60", b"\xf6", b"\x80", A_CID_ITEM[2:]):
-        refused(_tag_head(number) + content, f"tag {number} is not allowed \\(only tag 42, for CIDs\\)")
+    for content in TAGGED_CONTENTS:
+        refused(tag_head(number) + content, f"tag {number} is not allowed \\(only tag 42, for CIDs\\)")
 
 
-@pytest.mark.parametrize(
-    ("content", "rule"),
-    [
-        (b"\x41\x01", "must start with the 0x00 multibase prefix"),
-        (b"\x40", "must start with the 0x00 multibase prefix"),
-        (b"\x58\x24" + A_CID.bytes, "must start with the 0x00 multibase prefix"),
-        (b"\x61\x00", "must wrap a byte string"),
-        (b"\x01", "must wrap a byte string"),
-        (b"\x81\x41\x00", "must wrap a byte string"),
-        (b"\x45\x00\x02\x55\x12\x00", "invalid CID: unsupported CID version 2"),
-        (b"\x46\x00\x01\x71\x12\x20\xff", "invalid CID: CID digest length 1 does not match declared length 32"),
-        (b"\x41\x00", "invalid CID: empty CID"),
-    ],
-)
+@pytest.mark.parametrize(("content", "rule"), TAG_42_CONTENTS)
 def test_tag_42_content(content: bytes, rule: str) -> None:
     refused(b"\xd8\x2a" + content, rule)
 
 
-@pytest.mark.parametrize("hex_bytes", ["9f01ff", "bf616101ff", "5f4101ff", "7f616161ff", "9fff", "81 9f ff"])
+@pytest.mark.parametrize("hex_bytes", INDEFINITE_LENGTHS)
 def test_indefinite_lengths(hex_bytes: str) -> None:
     refused(hex_bytes.replace(" ", ""), "indefinite-length item is not allowed")
 
@@ -194,19 +153,12 @@ def test_duplicate_keys() -> None:
     refused("a2 6161 01 6161 02".replace(" ", ""), "duplicate map key 'a' at byte 4")
 
 
-@pytest.mark.parametrize(
-    "hex_bytes",
-    [
-        "a2 6162 01 6161 02",  # "b" before "a"
-        "a2 626161 01 6162 02",  # "aa" before "b": shorter keys come first
-        "a2 62c3a9 01 627a7a 02",  # "é" (c3 a9) before "zz" (7a 7a): same byte length, bytewise order
-    ],
-)
+@pytest.mark.parametrize("hex_bytes", UNSORTED_KEYS)
 def test_unsorted_keys(hex_bytes: str) -> None:
     refused(hex_bytes.replace(" ", ""), "map keys are not sorted length-first then bytewise")
 
 
-@pytest.mark.parametrize("key", ["01", "20", "4100", "f6", "f5", "8101", "a0", "fb3ff8000000000000", A_CID_ITEM.hex()])
+@pytest.mark.parametrize("key", NON_STRING_KEYS)
 def test_non_string_keys(key: str) -> None:
     refused(f"a1{key}01", "map key is not a text string")
 
@@ -217,7 +169,7 @@ def test_trailing_bytes() -> None:
     refused(codec.encode({"a": [1, 2]}) + b"\x00\x00", "trailing bytes")
 
 
-@pytest.mark.parametrize("hex_bytes", ["18", "1a0000", "6261", "4301", "8201", "a16161", "a1", "d82a", "fb3ff8", "f8"])
+@pytest.mark.parametrize("hex_bytes", TRUNCATED)
 def test_truncated_input(hex_bytes: str) -> None:
     refused(hex_bytes, "unexpected end of data")
 
@@ -273,15 +225,7 @@ def test_encoding_examples() -> None:
     assert codec.encode({"link": A_CID}) == b"\xa1\x64link" + A_CID_ITEM
 
 
-@pytest.mark.parametrize(
-    ("value", "hex_bytes"),
-    [
-        (1.5, "fb3ff8000000000000"),
-        (1.0, "fb3ff0000000000000"),
-        (-0.0, "fb8000000000000000"),
-        (5e-324, "fb0000000000000001"),
-    ],
-)
+@pytest.mark.parametrize(("value", "hex_bytes"), FLOATS)
 def test_floats_are_always_64_bit(value: float, hex_bytes: str) -> None:
     assert codec.encode(value).hex() == hex_bytes
     assert str(codec.decode(codec.encode(value))) == str(value)  # -0.0 keeps its sign
@@ -384,22 +328,6 @@ def test_decode_block_checks_the_cid_and_the_codec() -> None:
 
 # --- properties ---------------------------------------------------------------------------------------------
 
-cids = st.builds(CID.of, st.binary(max_size=8), st.sampled_from([DAG_CBOR, RAW]))
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**64), max_value=2**64 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-    | st.binary(max_size=12)
-    | cids
-)
-values = st.recursive(
-    scalars,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=6), children, max_size=5),
-    max_leaves=25,
-)
-
 
 def reordered(value: Any, shuffle: random.Random) -> Any:
     """The same value with every map's insertion order shuffled."""
@@ -445,21 +373,6 @@ def _reference_verdict(data: bytes) -> tuple[bool, Any]:
         return True, codec._diagnose(data)
     except DecodeError:
         return False, None
-
-
-def mutated(encoded: bytes, edits: list[tuple[str, int, int]]) -> bytes:
-    """``encoded`` after each edit: ``flip`` replaces a byte, ``insert`` adds one, ``delete`` removes one."""
-    data = bytearray(encoded)
-    for edit, where, byte in edits:
-        at = where % (len(data) + 1)
-        if edit == "insert":
-            data.insert(at, byte)
-        elif data and at < len(data):
-            if edit == "flip":
-                data[at] = byte
-            else:
-                del data[at]
-    return bytes(data)
 
 
 @settings(max_examples=300)

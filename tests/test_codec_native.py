@@ -26,11 +26,30 @@ from hypothesis import strategies as st
 from dmg.core import codec
 from dmg.core.cid import CID, RAW
 from dmg.core.errors import CIDError, DecodeError, EncodeError
-from tests import test_codec
+from tests.support.dagcbor import (
+    A_CID,
+    A_CID_ITEM,
+    FLOATS,
+    INDEFINITE_LENGTHS,
+    NAN_AND_INFINITY,
+    NEGATIVE,
+    NON_MINIMAL,
+    NON_STRING_KEYS,
+    OTHER_TAGS,
+    POSITIVE,
+    SHORT_FLOATS,
+    SIMPLE_VALUES,
+    TAG_42_CONTENTS,
+    TAGGED_CONTENTS,
+    TRUNCATED,
+    UNSORTED_KEYS,
+    mutated,
+    tag_head,
+    values,
+)
 
 _dagcbor = pytest.importorskip("dmg.core._dagcbor", reason="the C extension dmg.core._dagcbor was not built")
 
-A_CID_ITEM = test_codec.A_CID_ITEM
 DEPTH = codec.MAX_DEPTH
 
 
@@ -108,15 +127,7 @@ def assert_same_encoding(value: Any) -> None:
     assert ours == expected, repr(value)
 
 
-# --- the cases test_codec already has -----------------------------------------------------------------------
-
-
-def _parametrized(test: Callable[..., None], argument: str) -> list[Any]:
-    """The values test_codec passes to ``argument`` of ``test`` through ``pytest.mark.parametrize``."""
-    (mark,) = [mark for mark in test.pytestmark if mark.name == "parametrize"]  # type: ignore[attr-defined]
-    names = mark.args[0] if isinstance(mark.args[0], (list, tuple)) else mark.args[0].split(",")
-    index = [name.strip() for name in names].index(argument)
-    return [row if len(names) == 1 else row[index] for row in mark.args[1]]
+# --- the cases test_codec has (tests/support/dagcbor.py) ----------------------------------------------------
 
 
 def _from_hex(text: str) -> bytes:
@@ -124,31 +135,28 @@ def _from_hex(text: str) -> bytes:
 
 
 def rule_cases() -> Iterator[bytes]:
-    """Every hand-built byte string of test_codec, whole items as the decoder would see them."""
-    for test in (
-        test_codec.test_non_minimal_integers_and_lengths,
-        test_codec.test_short_floats,
-        test_codec.test_nan_and_infinity,
-        test_codec.test_simple_values,
-        test_codec.test_indefinite_lengths,
-        test_codec.test_unsorted_keys,
-        test_codec.test_truncated_input,
-        test_codec.test_floats_are_always_64_bit,
-    ):
-        yield from map(_from_hex, _parametrized(test, "hex_bytes"))
-    for content in _parametrized(test_codec.test_tag_42_content, "content"):
+    """Every hand-built byte string test_codec refuses or writes, whole items as the decoder would see them."""
+    yield from map(_from_hex, NON_MINIMAL)
+    yield from (_from_hex(hex_bytes) for hex_bytes, _ in SHORT_FLOATS)
+    yield from (_from_hex(hex_bytes) for hex_bytes, _ in NAN_AND_INFINITY)
+    yield from (_from_hex(hex_bytes) for hex_bytes, _ in SIMPLE_VALUES)
+    yield from map(_from_hex, INDEFINITE_LENGTHS)
+    yield from map(_from_hex, UNSORTED_KEYS)
+    yield from map(_from_hex, TRUNCATED)
+    yield from (_from_hex(hex_bytes) for _, hex_bytes in FLOATS)
+    for content, _ in TAG_42_CONTENTS:
         yield b"\xd8\x2a" + content
-    for key in _parametrized(test_codec.test_non_string_keys, "key"):
+    for key in NON_STRING_KEYS:
         yield _from_hex(f"a1{key}01")
-    for number in _parametrized(test_codec.test_tags_other_than_42, "number"):
-        for content in (b"\x00", b"\x41\x00", b"\x60", b"\xf6", b"\x80", A_CID_ITEM[2:]):
-            yield test_codec._tag_head(number) + content
-    yield from (_from_hex(case["hex"]) for case in test_codec.NEGATIVE)
+    for number in OTHER_TAGS:
+        for content in TAGGED_CONTENTS:
+            yield tag_head(number) + content
+    yield from (_from_hex(case["hex"]) for case in NEGATIVE)
     yield from map(_from_hex, ["d9002a5825", "83010219 00ff", "f7", "8201f7", "f810", "fc", "ff", "0102", "a0a0"])
     yield from map(_from_hex, ["a2616101616102", "62c328", "63eda080", "a162c32801", ""])
-    yield b"\xd9\x00\x2a\x58\x25\x00" + test_codec.A_CID.bytes
+    yield b"\xd9\x00\x2a\x58\x25\x00" + A_CID.bytes
     yield codec.encode({"a": [1, 2]}) + b"\x00\x00"
-    real = codec.encode({"payload": {"type": "release", "prev": test_codec.A_CID}, "signatures": [{"sig": bytes(64)}]})
+    real = codec.encode({"payload": {"type": "release", "prev": A_CID}, "signatures": [{"sig": bytes(64)}]})
     yield from (real[:cut] for cut in range(len(real) + 1))
 
 
@@ -195,7 +203,7 @@ def head_cases() -> Iterator[bytes]:
                         yield head + b"".join(bytes([0x61, 0x41 + n, 0x00]) for n in range(argument))
                     yield head + filler * min(argument, 4)
                 elif major == 6:
-                    yield head + b"\x58\x25\x00" + test_codec.A_CID.bytes
+                    yield head + b"\x58\x25\x00" + A_CID.bytes
                 elif argument <= 300:
                     yield head + filler * argument
                 else:
@@ -288,7 +296,7 @@ def test_decode_reports_the_rule_and_offset() -> None:
         _dagcbor.encode(1)
 
 
-@pytest.mark.parametrize("fixture", test_codec.POSITIVE, ids=[path.name for path in test_codec.POSITIVE])
+@pytest.mark.parametrize("fixture", POSITIVE, ids=[path.name for path in POSITIVE])
 def test_fixtures_are_accepted(fixture: Any) -> None:
     (block,) = fixture.glob("*.dag-cbor")
     data = block.read_bytes()
@@ -365,7 +373,7 @@ def test_utf8_of_any_text_is_accepted(text: str) -> None:
 
 
 @settings(max_examples=60)
-@given(test_codec.values)
+@given(values)
 def test_valid_encodings_are_accepted(value: Any) -> None:
     data = codec.encode(value)
     assert native_accepts(data)
@@ -377,15 +385,15 @@ def test_valid_encodings_are_accepted(value: Any) -> None:
 
 @settings(max_examples=300)
 @given(
-    test_codec.values,
+    values,
     st.lists(st.tuples(st.sampled_from(["flip", "insert", "delete"]), st.integers(0), st.integers(0, 255)), min_size=1),
 )
 def test_mutated_encodings(value: Any, edits: list[tuple[str, int, int]]) -> None:
-    assert_same_verdict(test_codec.mutated(codec.encode(value), edits))
+    assert_same_verdict(mutated(codec.encode(value), edits))
 
 
 @settings(max_examples=200)
-@given(test_codec.values, st.integers(0), st.binary(min_size=1, max_size=9))
+@given(values, st.integers(0), st.binary(min_size=1, max_size=9))
 def test_spliced_encodings(value: Any, where: int, inserted: bytes) -> None:
     data = codec.encode(value)
     at = where % (len(data) + 1)
@@ -514,7 +522,7 @@ def test_map_keys_are_sorted_by_length_then_utf8_bytes() -> None:
 
 def test_nesting_limit_with_containers_and_cids() -> None:
     for depth in (DEPTH - 1, DEPTH, DEPTH + 1):
-        for innermost in (0, [], {}, test_codec.A_CID):
+        for innermost in (0, [], {}, A_CID):
             value: Any = innermost
             for level in range(depth):
                 value = [value] if level % 2 else {"a": value}
@@ -550,7 +558,7 @@ def test_no_references_are_leaked_or_lost() -> None:
 
 
 @settings(max_examples=300)
-@given(test_codec.values)
+@given(values)
 def test_any_value_encodes_as_the_pure_path_does(value: Any) -> None:
     assert_same_encoding(value)
     assert codec.decode(_dagcbor.encode(value, CID)) == value

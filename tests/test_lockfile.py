@@ -15,7 +15,7 @@ from dmg.core.lockfile import LockCheck, LockedApi, LockedModule, Lockfile, Lock
 from dmg.core.resolver import Dependency, InMemoryProvider, Metadata, Resolver, prefetch
 from dmg.core.semver import Version
 from dmg.registry import Registry
-from tests.conftest import claim_namespace, publish
+from tests.support.registries import claim_namespace, publish
 
 INBOX = "com.example/app/inbox"
 BRIDGE = "com.example/function/mail-bridge"

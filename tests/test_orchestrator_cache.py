@@ -11,7 +11,7 @@ from dmg.core.bundle import CHUNK_SIZE, Bundle, build_bundle
 from dmg.core.cid import CID, RAW, write_varint
 from dmg.core.errors import BundleError, StoreError
 from orchestrator.cache import BlockCache
-from tests.wasm_functions import function_wasm
+from tests.support.wasm import function_wasm
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""``dmg fn`` and ``dmg orchestrator`` against real registry and orchestrator servers (those of
-:mod:`tests.test_orchestrator_service`): what the operator sees when installing, running and watching functions."""
+"""``dmg fn`` and ``dmg orchestrator`` against real registry and orchestrator servers (the fixtures
+``orchestrator`` and ``registry_url`` of tests/conftest.py): what the operator sees when installing, running and
+watching functions."""
 
 from __future__ import annotations
 
@@ -20,22 +21,13 @@ from dmg.core.dxn import DXN
 from dmg.core.lockfile import Lockfile
 from dmg.core.resolver import Dependency, Resolver, prefetch
 from orchestrator.client import OrchestratorClient
-from tests.test_orchestrator_service import (  # noqa: F401 (module-scoped servers, used as fixtures)
-    CALLER,
-    ECHO,
-    GREEDY,
-    LIBRARY,
-    Orchestrator,
-    http_port,
-    orchestrator,
-    registry_url,
-)
+from tests.support.orchestrators import CALLER, ECHO, GREEDY, LIBRARY, Orchestrator
 
 Runner = Callable[..., Result]
 
 
 @pytest.fixture(scope="module")
-def dmg(orchestrator: Orchestrator) -> Runner:  # noqa: F811
+def dmg(orchestrator: Orchestrator) -> Runner:
     def run(*args: str) -> Result:
         return CliRunner().invoke(cli, [*args, "--orchestrator", orchestrator.client.url], catch_exceptions=False)
 
@@ -57,7 +49,7 @@ def test_install_shows_the_plan_then_installs(dmg: Runner) -> None:
     ]
 
 
-def test_a_refused_install_names_what_was_asked_and_what_is_allowed(dmg: Runner, http_port: int) -> None:  # noqa: F811
+def test_a_refused_install_names_what_was_asked_and_what_is_allowed(dmg: Runner, http_port: int) -> None:
     refused = dmg("fn", "install", GREEDY)
     assert refused.exit_code == 1
     assert "  memory       512 MiB           allowed: 64 MiB  REFUSED" in refused.stdout
@@ -71,7 +63,7 @@ def test_a_refused_install_names_what_was_asked_and_what_is_allowed(dmg: Runner,
     assert bad.exit_code == 1 and "write KEY=VALUE" in bad.stderr
 
 
-def test_run_invoke_and_read_logs(dmg: Runner, orchestrator: Orchestrator, tmp_path: Path) -> None:  # noqa: F811
+def test_run_invoke_and_read_logs(dmg: Runner, orchestrator: Orchestrator, tmp_path: Path) -> None:
     orchestrator.ready(ECHO)
     assert dmg("fn", "start", LIBRARY).exit_code == 1
     listed = dmg("fn", "ls")
@@ -96,7 +88,7 @@ def test_run_invoke_and_read_logs(dmg: Runner, orchestrator: Orchestrator, tmp_p
     assert "  | echo: failing on purpose" in logs.output
 
 
-def test_pause_queues_and_logs_follow_what_ends(dmg: Runner, orchestrator: Orchestrator) -> None:  # noqa: F811
+def test_pause_queues_and_logs_follow_what_ends(dmg: Runner, orchestrator: Orchestrator) -> None:
     orchestrator.ready(ECHO)
     assert dmg("fn", "pause", ECHO).output == f"{ECHO}: paused\n"
     queued = dmg("fn", "invoke", ECHO, "event", "--input", '"waited"')
@@ -118,7 +110,7 @@ def test_pause_queues_and_logs_follow_what_ends(dmg: Runner, orchestrator: Orche
     assert sorted(outputs[-2:]) == ["fresh", "waited"], followed.output  # each printed once, as it ends
 
 
-def test_stop_and_destroy(dmg: Runner, orchestrator: Orchestrator) -> None:  # noqa: F811
+def test_stop_and_destroy(dmg: Runner, orchestrator: Orchestrator) -> None:
     orchestrator.ready(ECHO)
     assert dmg("fn", "stop", ECHO).output == f"{ECHO}: stopped\n"
     assert dmg("fn", "destroy", ECHO, "--json").output.strip() == json.dumps({"destroyed": ECHO}, indent=2)
@@ -149,7 +141,7 @@ async def caller_lockfile(registry: str, trust: Path) -> str:
     return Lockfile.from_solution(solution).to_text()
 
 
-def test_install_from_a_lockfile(dmg: Runner, registry_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_install_from_a_lockfile(dmg: Runner, registry_url: str, tmp_path: Path) -> None:
     lockfile = tmp_path / "dmg.lock"
     lockfile.write_text(asyncio.run(caller_lockfile(registry_url, tmp_path / "trust")))
     installed = dmg("fn", "install", "--lockfile", str(lockfile))

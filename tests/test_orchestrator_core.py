@@ -27,9 +27,9 @@ from orchestrator.errors import (
 from orchestrator.lifecycle import FunctionState
 from orchestrator.runtimes.wasi import WasiRuntime
 from orchestrator.state import InvocationRow, InvocationStatus, StateStore
-from tests.conftest import claim_namespace, module_record, publish
-from tests.test_orchestrator_install import oci_layout
-from tests.wasm_functions import function_wasm
+from tests.support.bundles import oci_layout
+from tests.support.registries import claim_namespace, module_record, publish
+from tests.support.wasm import function_wasm
 
 ECHO = "com.example/function/echo"
 BOX = "com.example/function/box"

@@ -3,8 +3,6 @@ verified, modes read, and the policy's decision on every module."""
 
 from __future__ import annotations
 
-import io
-import tarfile
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -30,7 +28,8 @@ from orchestrator.install import Installer, entry_modes
 from orchestrator.policy import GrantSet, Policy
 from orchestrator.runtimes import Mode, Runtime
 from orchestrator.runtimes.wasi import WasiRuntime
-from tests.conftest import claim_namespace, module_record, publish
+from tests.support.bundles import oci_layout
+from tests.support.registries import claim_namespace, module_record, publish
 
 APP, LIB, BASE = "com.example/function/app", "com.example/function/lib", "com.example/function/base"
 
@@ -111,17 +110,6 @@ async def test_only_modules_a_registered_runtime_runs_are_planned(
     assert isinstance(refused.value, BundleError) and refused.value.code == "BAD_REQUEST"
     with pytest.raises(UnsupportedModuleError, match=r"its runtimes: none\)$"):
         await Installer(LocalClient(registry), Policy(), {}).plan(DXN.parse(APP))
-
-
-def oci_layout() -> bytes:
-    """The smallest tarball a container bundle accepts."""
-    layout = io.BytesIO()
-    with tarfile.open(fileobj=layout, mode="w") as archive:
-        for name in ("oci-layout", "index.json"):
-            info = tarfile.TarInfo(name)
-            info.size = 2
-            archive.addfile(info, io.BytesIO(b"{}"))
-    return layout.getvalue()
 
 
 async def locked(registry: Registry, request: str) -> Lockfile:

@@ -16,8 +16,8 @@ from dmg.core.bundle import Bundle
 from orchestrator.errors import GrantError, UnsupportedModuleError
 from orchestrator.runtimes import AgentContext, InvocationContext, Runtime, runtime_for
 from orchestrator.runtimes.wasi import WasiRuntime
-from tests.conftest import module_record
-from tests.wasm_functions import ROOT
+from tests.support.paths import ROOT
+from tests.support.registries import module_record
 
 NEUTRAL_MODULES = (
     "orchestrator.runtimes",

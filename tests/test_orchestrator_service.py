@@ -10,34 +10,19 @@ has every function back in its state; ``/metrics`` reports per-function figures.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from threading import Thread
 from typing import Any
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dmg.authoring.publisher import claim, release_bundle
-from dmg.client.http import HttpClient
-from dmg.client.trust import TrustPolicy, TrustStore
-from dmg.core.bundle import build_bundle
 from dmg.core.checkpoint import NoteSigner
-from dmg.core.clock import now_ms
-from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, DmgError, NotFoundError, SignatureError
-from dmg.core.keys import SigningKey
-from dmg.core.records import FunctionSpec, Mode, ModuleRecord, Requirement, Resources
-from dmg.core.semver import Version
-from dmg.service.server import BackgroundServer as RegistryServer
-from dmg.service.settings import Settings
 from orchestrator.client import OrchestratorClient
 from orchestrator.errors import (
     FailureKind,
@@ -50,137 +35,19 @@ from orchestrator.errors import (
 from orchestrator.service.graphql.schema import SCHEMA_FILE, printed_schema
 from orchestrator.service.server import BackgroundServer
 from orchestrator.service.settings import OrchestratorSettings
-from tests.wasm_functions import function_wasm
-
-NS = "com.example"
-ECHO, TRANSFORM, HOSTILE = f"{NS}/function/echo", f"{NS}/function/transform", f"{NS}/function/hostile"
-COUNTER, STORAGE, FETCH = f"{NS}/function/counter", f"{NS}/function/storage", f"{NS}/function/fetch"
-CALLER, LIBRARY, GREEDY = f"{NS}/function/caller", f"{NS}/function/library", f"{NS}/function/greedy"
-HOSTILE_FUNCTIONS = ("loop", "sleep", "bomb", "flood", "trap", "recurse", "exit")
-TEXT_OUT = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
-
-
-def specs(*names: str, **schemas: Any) -> tuple[FunctionSpec, ...]:
-    return tuple(FunctionSpec(name=name, **schemas.get(name.replace("-", "_"), {})) for name in names)
-
-
-def fixture_modules(http_port: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """(name, fixture, record fields) of every module the tests publish."""
-    quick = Resources(memory=16 << 20, cpu_timeout_ms=1000, cpu_fuel=500_000_000)
-    greedy = Resources(memory=512 << 20, network=("evil.example.net",))
-    return [
-        (ECHO, "echo", {"functions": specs("echo", "event", "fail")}),
-        (LIBRARY, "echo", {"functions": specs("event")}),
-        (
-            TRANSFORM,
-            "transform",
-            {
-                "functions": specs(
-                    "shout",
-                    "bad-output",
-                    "not-json",
-                    shout={"input_schema": {"type": "object", "required": ["text"]}, "output_schema": TEXT_OUT},
-                    bad_output={"output_schema": TEXT_OUT},
-                )
-            },
-        ),
-        (HOSTILE, "hostile", {"functions": specs(*HOSTILE_FUNCTIONS), "resources": quick}),
-        (COUNTER, "counter", {"functions": specs("count", "trap"), "mode": Mode.LONG_LIVED}),
-        (STORAGE, "storage", {"functions": specs("append", "count"), "resources": Resources(storage=64 << 10)}),
-        (FETCH, "fetch", {"functions": specs("fetch"), "resources": Resources(network=(f"127.0.0.1:{http_port}",))}),
-        (
-            CALLER,
-            "caller",
-            {"functions": specs("call"), "dependencies": (Requirement(dxn=DXN.parse(LIBRARY), spec="^1"),)},
-        ),
-        (GREEDY, "echo", {"functions": specs("echo"), "resources": greedy}),
-    ]
-
-
-async def publish_fixtures(url: str, http_port: int, trust: Path) -> None:
-    key = SigningKey.generate()
-    async with HttpClient(url, trust=TrustPolicy(TrustStore(trust))) as client:
-        await client.submit_entry(claim(NS, [key], await client.log_head(NS), now_ms()))
-        for name, fixture, fields in fixture_modules(http_port):
-            bundle = build_bundle(function_wasm(fixture), "wasi")
-            record = ModuleRecord(
-                dxn=DXN.parse(name), version=Version.parse("1.0.0"), runtime="wasi", bundle=bundle.cid,
-                description=f"the {fixture} fixture", **fields,
-            )  # fmt: skip
-            prepared = release_bundle(record, bundle, key, await client.log_head(name), now_ms())
-            await client.publish(prepared.root, prepared.blocks())
-
-
-class Pong(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = f"pong {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def http_port() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pong)
-    Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory, http_port: int) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("registry")
-    with RegistryServer(Settings(data_dir=root / "data", port=0, seed_samples=False)) as url:
-        asyncio.run(publish_fixtures(url, http_port, root / "publisher-trust"))
-        yield url
-
-
-@dataclass
-class Orchestrator:
-    """The orchestrator server under test, restartable on its data directory."""
-
-    server: BackgroundServer
-    data_dir: Path
-    client: OrchestratorClient
-
-    def restart(self) -> None:
-        self.server.stop()
-        self.client.close()
-        self.client = OrchestratorClient(self.server.start())
-
-    def ready(self, name: str, *grants: str) -> None:
-        """``name`` installed and running, whatever earlier tests left."""
-        known = {item["dxn"]: item["state"] for item in self.client.functions()}
-        if name not in known:
-            self.client.install(name, list(grants))
-        if known.get(name) != "RUNNING":
-            if known.get(name) == "PAUSED":
-                self.client.act("resume", name)
-            else:
-                self.client.act("start", name)
-
-
-def orchestrator_settings(data_dir: Path, registry: str, policy: Path) -> OrchestratorSettings:
-    return OrchestratorSettings(registry=registry, data_dir=data_dir, port=0, policy=str(policy), workers=4)
-
-
-@pytest.fixture(scope="module")
-def orchestrator(tmp_path_factory: pytest.TempPathFactory, registry_url: str, http_port: int) -> Iterator[Orchestrator]:
-    root = tmp_path_factory.mktemp("orchestrator")
-    policy = root / "policy.toml"
-    policy.write_text(f'[allow]\nstorage = "1MiB"\nnetwork = ["127.0.0.1:{http_port}"]\n')
-    server = BackgroundServer(orchestrator_settings(root / "data", registry_url, policy))
-    with OrchestratorClient(server.start()) as client:
-        running = Orchestrator(server, root / "data", client)
-        yield running
-        running.client.close()
-    server.stop()
+from tests.support.orchestrators import (
+    CALLER,
+    COUNTER,
+    ECHO,
+    FETCH,
+    GREEDY,
+    HOSTILE,
+    LIBRARY,
+    STORAGE,
+    TRANSFORM,
+    Orchestrator,
+)
+from tests.support.paths import ROOT
 
 
 @pytest.fixture
@@ -520,5 +387,5 @@ def test_a_client_of_no_orchestrator_fails_clearly() -> None:
 
 
 def test_the_checked_in_schema_matches_the_code() -> None:
-    assert Path(__file__).resolve().parents[1] / "schema" / "orchestrator.graphql" == SCHEMA_FILE
+    assert ROOT / "schema" / "orchestrator.graphql" == SCHEMA_FILE
     assert SCHEMA_FILE.read_text() == printed_schema(), "run: python -m orchestrator.service.graphql.schema --write"

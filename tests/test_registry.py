@@ -35,7 +35,7 @@ from dmg.core.records import Release
 from dmg.core.semver import Range, Version
 from dmg.registry import Registry
 from dmg.store.sqlite import DATABASE_NAME
-from tests.conftest import claim_namespace, module_record, prepare, publish
+from tests.support.registries import claim_namespace, module_record, prepare, publish
 
 X = "com.example/function/x"
 

@@ -18,7 +18,7 @@ from dmg.core.errors import DmgError
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
 from dmg.registry import Registry
-from tests.conftest import claim_namespace, publish
+from tests.support.registries import claim_namespace, publish
 
 NAME = "com.example/function/evented"
 

@@ -40,7 +40,7 @@ from dmg.core.resolver import (
 )
 from dmg.core.semver import Range, Version
 from dmg.registry import Registry
-from tests.conftest import claim_namespace, publish
+from tests.support.registries import claim_namespace, publish
 
 Spec = Mapping[str, Mapping[str, Mapping[str, str]]]
 

@@ -1,13 +1,9 @@
 """The service as a whole on real uvicorn servers: settings, health, metrics, limits, routing errors, the CLI,
-the checked-in schema and the Dockerfile.
-
-The helpers at the top are shared by the other ``test_service_*`` modules (each starts its own servers).
-"""
+the checked-in schema and the Dockerfile."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,80 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from dmg.authoring.publisher import PreparedRelease, claim
-from dmg.core.car import write_car
-from dmg.core.cid import CID
-from dmg.core.clock import now_ms
 from dmg.core.errors import ConfigError, DmgError
-from dmg.core.keys import SigningKey
-from dmg.core.namelog import LogHead
 from dmg.service.graphql.schema import SCHEMA_FILE, printed_schema
 from dmg.service.server import BackgroundServer
 from dmg.service.settings import MiB, Settings
-from dmg.store.sqlite import DATABASE_NAME
-
-ROOT = Path(__file__).resolve().parents[1]
-CAR = "application/vnd.ipld.car"
-DAG_CBOR = "application/vnd.ipld.dag-cbor"
-
-# --- helpers shared by the service tests ----------------------------------------------------------------------
-
-
-def server_settings(data_dir: Path, **overrides: Any) -> Settings:
-    return Settings(data_dir=data_dir, port=0, **{"seed_samples": False, **overrides})
-
-
-def snapshot(data_dir: Path) -> list[str]:
-    """Every row of every table of the server's SQLite file: equal snapshots mean nothing was stored."""
-    with sqlite3.connect(data_dir / DATABASE_NAME) as connection:
-        return list(connection.iterdump())
-
-
-def head(client: httpx.Client, log: str) -> LogHead:
-    answer = client.get(f"/api/v1/head/{log}")
-    assert answer.status_code == 200, answer.text
-    data = answer.json()
-    return LogHead(None if data["cid"] is None else CID.parse(data["cid"]), data["seq"], data["time"])
-
-
-def claim_over_http(client: httpx.Client, namespace: str, key: SigningKey) -> str:
-    block = claim(namespace, [key], head(client, namespace), now_ms()).block()[1]
-    answer = client.post("/api/v1/entries", content=block, headers={"content-type": DAG_CBOR})
-    assert answer.status_code == 200, answer.text
-    cid: str = answer.json()["cid"]
-    return cid
-
-
-def publish_car(prepared: PreparedRelease) -> bytes:
-    return write_car([prepared.root], prepared.blocks().items())
-
-
-def post_car(client: httpx.Client, path: str, car: bytes) -> httpx.Response:
-    return client.post(path, content=car, headers={"content-type": CAR})
-
-
-def graphql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
-    answer = client.post("/graphql", json={"query": query, "variables": variables})
-    assert answer.status_code == 200, answer.text
-    result: dict[str, Any] = answer.json()
-    return result
-
-
-def error_code(answer: httpx.Response) -> str:
-    code: str = answer.json()["error"]["code"]
-    return code
-
-
-def refused(client: httpx.Client, data_dir: Path, status: int, code: str, send: Any) -> httpx.Response:
-    """Run ``send(client)``, expect the JSON error ``code`` with ``status``, and that nothing was stored."""
-    before = snapshot(data_dir)
-    answer: httpx.Response = send(client)
-    assert answer.status_code == status, answer.text
-    assert error_code(answer) == code, answer.text
-    assert answer.json()["error"]["message"]
-    assert snapshot(data_dir) == before
-    return answer
-
+from tests.support.paths import ROOT
+from tests.support.servers import CAR, DAG_CBOR, error_code, graphql, post_car, refused, server_settings
 
 # --- this module's servers -----------------------------------------------------------------------------------
 

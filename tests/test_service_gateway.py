@@ -16,7 +16,7 @@ from dmg.core.envelope import Envelope
 from dmg.service.gateway import links
 from dmg.service.server import BackgroundServer
 from dmg.store.sqlite import DATABASE_NAME
-from tests.test_service_app import error_code, graphql, refused, server_settings
+from tests.support.servers import error_code, graphql, refused, server_settings
 
 RAW_TYPE = "application/vnd.ipld.raw"
 CAR_TYPE = "application/vnd.ipld.car"

@@ -28,16 +28,8 @@ from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
 from dmg.service.graphql.schema import cost_rules
 from dmg.service.server import BackgroundServer
-from tests.conftest import module_record
-from tests.test_service_app import (
-    claim_over_http,
-    graphql,
-    head,
-    post_car,
-    publish_car,
-    server_settings,
-    snapshot,
-)
+from tests.support.registries import module_record
+from tests.support.servers import claim_over_http, graphql, head, post_car, publish_car, server_settings, snapshot
 
 ECHO = "org.example/function/echo"
 Server = tuple[httpx.Client, Path]

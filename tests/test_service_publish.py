@@ -20,8 +20,8 @@ from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
 from dmg.core.semver import Version
 from dmg.service.server import BackgroundServer
-from tests.conftest import module_record
-from tests.test_service_app import (
+from tests.support.registries import module_record
+from tests.support.servers import (
     CAR,
     DAG_CBOR,
     claim_over_http,

@@ -19,7 +19,7 @@ from dmg.core.semver import Version
 from dmg.registry import Registry
 from dmg.store.base import ModuleQuery, SearchDocument
 from dmg.store.sqlite import DATABASE_NAME
-from tests.conftest import claim_namespace, module_record, prepare, publish
+from tests.support.registries import claim_namespace, module_record, prepare, publish
 
 MAIL = "com.example/function/mail-bridge"
 INDEXER = "com.example/function/universal-indexer"

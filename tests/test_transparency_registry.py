@@ -36,9 +36,9 @@ from dmg.registry import OPERATOR_KEY_FILE, Registry
 from dmg.service.server import BackgroundServer
 from dmg.store.base import Commit, CommitEntry
 from dmg.store.sqlite import DATABASE_NAME
-from tests.conftest import claim_namespace, publish
-from tests.test_service_app import graphql, server_settings
-from tests.test_tlog import LogTree
+from tests.support.registries import claim_namespace, publish
+from tests.support.servers import graphql, server_settings
+from tests.support.tlog import LogTree
 
 X = "com.example/function/x"
 

@@ -55,9 +55,8 @@ from dmg.core.semver import Version
 from dmg.registry import OPERATOR_KEY_FILE, Registry
 from dmg.service.server import BackgroundServer
 from dmg.store.base import Commit, CommitEntry, ReleaseRow, SearchDocument
-from tests.conftest import module_record
-from tests.test_client_http import serve
-from tests.test_service_app import server_settings
+from tests.support.registries import module_record
+from tests.support.servers import serve, server_settings
 
 X = "com.example/function/x"
 DAY_MS = 24 * 60 * 60 * 1000

@@ -28,10 +28,10 @@ from dmg.core.records import Release
 from dmg.core.semver import Range, Version
 from dmg.registry import Registry
 from dmg.service.server import BackgroundServer
-from tests.conftest import claim_namespace, module_record, publish
-from tests.test_cli import dmg
-from tests.test_service_app import server_settings
-from tests.test_tlog import LogTree
+from tests.support.cli import dmg
+from tests.support.registries import claim_namespace, module_record, publish
+from tests.support.servers import server_settings
+from tests.support.tlog import LogTree
 
 X = DXN.parse("com.example/function/x")
 ORIGIN = "log.example"

@@ -24,7 +24,7 @@ from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, pa
 from dmg.core.semver import Version
 from dmg.registry import Registry
 from dmg.service.settings import Settings
-from tests.conftest import prepare, publish
+from tests.support.registries import prepare, publish
 
 NS = "com.example"
 X = "com.example/function/x"

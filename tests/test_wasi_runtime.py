@@ -37,7 +37,7 @@ from orchestrator.runtimes import (
 from orchestrator.runtimes.storage import ENTRY_COST, directory_usage
 from orchestrator.runtimes.wasi import InstalledModule, WasiRuntime
 from orchestrator.runtimes.wasi.poll import poll_oneoff
-from tests.wasm_functions import function_wasm
+from tests.support.wasm import function_wasm
 
 ECHO = ("echo", "event", "fail")
 TRANSFORM = ("shout", "bad-output", "not-json")

@@ -11,9 +11,10 @@ import functools
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BUILD_SCRIPT = ROOT / "fixtures" / "functions" / "build.sh"
-BUILD_DIR = ROOT / "fixtures" / "functions" / "build"
+from tests.support.paths import FIXTURES
+
+BUILD_SCRIPT = FIXTURES / "functions" / "build.sh"
+BUILD_DIR = FIXTURES / "functions" / "build"
 
 
 @functools.cache
