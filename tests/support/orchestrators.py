@@ -1,7 +1,7 @@
 """The orchestrator end to end: the C fixture functions as the modules a registry service holds
 (:func:`fixture_modules`, published by :func:`publish_fixtures`), the local HTTP server the network grant reaches
-(:class:`Pong`), and :class:`Orchestrator`, the orchestrator server under test. The servers themselves are
-fixtures (``http_port``, ``registry_url``, ``orchestrator`` in tests/conftest.py)."""
+(:class:`Pong`), and :class:`Orchestrator`, the orchestrator server under test. The servers themselves are the
+fixtures of tests/orchestrator/conftest.py."""
 
 from __future__ import annotations
 

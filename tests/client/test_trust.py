@@ -1,6 +1,6 @@
 """The client's side of trust, piece by piece: judging checkpoints against the last one seen, proving and
 replaying logs, comparing answers with the logs, the trust store on disk, and ``dmg verify`` on a data directory
-and on a registry service. The attacks end to end are in test_trust_attacks.py."""
+and on a registry service. The attacks end to end are in tests/client/test_trust_attacks.py."""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ Every test runs a real registry service and, in front of it, a small hostile pro
 network) that forwards requests and tampers with the answers. Where the registry itself lies, the test writes to
 the registry's own store the way a compromised registry would, skipping its checks (:func:`smuggle`). The client
 goes through the proxy with a fresh trust store, exactly as ``dmg resolve``, ``show`` and ``export`` do.
+
+These tests cross the client and the service; they are here, with the client, because the client's refusals are
+their subject.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Namespaces and keys: m-of-n thresholds, key rotation and recovery, reserved names, and old signatures staying
-valid after a revocation; from the claim payload through the log state machine to a registry on a real file."""
+valid after a revocation; from the claim payload through the log state machine to a registry on a real file.
+
+They cross the records, the namespace log (dmg.core.namelog) and the registry; they are here, with the registry,
+which enforces the rules end to end (the log state machine alone is in tests/core/test_namelog.py).
+"""
 
 from __future__ import annotations
 

@@ -75,18 +75,18 @@ def test_every_builtin_command_is_found_under_its_name() -> None:
 
 def test_the_first_entry_point_of_a_name_wins_and_none_replaces_a_builtin() -> None:
     found = [
-        EntryPoint("hello", "tests.test_cli_main:hello", ENTRY_POINT_GROUP),
+        EntryPoint("hello", "tests.cli.test_main:hello", ENTRY_POINT_GROUP),
         EntryPoint("hello", "elsewhere:hello", ENTRY_POINT_GROUP),
-        EntryPoint("publish", "tests.test_cli_main:hello", ENTRY_POINT_GROUP),
+        EntryPoint("publish", "tests.cli.test_main:hello", ENTRY_POINT_GROUP),
     ]
     commands = registered_commands(found)
-    assert commands["hello"].value == "tests.test_cli_main:hello"
+    assert commands["hello"].value == "tests.cli.test_main:hello"
     assert commands["publish"] is BUILTIN_COMMANDS["publish"]
     assert commands.keys() == {*BUILTIN_COMMANDS, "hello"}
 
 
 def test_another_package_adds_a_command_through_its_metadata(tmp_path: Path) -> None:
-    targets = {"hello": "tests.test_cli_main:hello", "wrong": "os:sep", "gone": "no.such.module:command"}
+    targets = {"hello": "tests.cli.test_main:hello", "wrong": "os:sep", "gone": "no.such.module:command"}
     site = write_distribution(tmp_path, "dmg_hello_plugin", {ENTRY_POINT_GROUP: targets})
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ["PYTHONPATH"]])}
     output, _ = run_dmg("--help", env=env)

@@ -1,6 +1,6 @@
 """``dmg fn`` and ``dmg orchestrator`` against real registry and orchestrator servers (the fixtures
-``orchestrator`` and ``registry_url`` of tests/conftest.py): what the operator sees when installing, running and
-watching functions."""
+``orchestrator`` and ``registry_url`` of tests/orchestrator/conftest.py): what the operator sees when installing,
+running and watching functions."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The body limit middleware driven as an ASGI app: what it answers before the app sees a body it refuses.
 
 A real server's HTTP parser already refuses a Content-Length that is not a number, so that answer is checked here,
-where the middleware is reached directly; the 413 answers are also checked on real servers in test_service_app.
+where the middleware is reached directly; the 413 answers are also checked on real servers in
+tests/service/test_app.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The dmg command end to end on real data directories."""
+"""The dmg command end to end on real data directories: several commands in one flow, so named after none of
+them (against registry services: tests/cli/test_remote.py)."""
 
 from __future__ import annotations
 

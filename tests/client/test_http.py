@@ -2,8 +2,8 @@
 
 Each test scripts a small Starlette app, served by a real uvicorn on 127.0.0.1, to answer as a compromised or
 broken registry would. These are the checks on each answer itself, so the clients here leave the transparency log
-out (``check_log=False``); attacks on the log are in test_trust_attacks.py. The client against the real registry
-service is tested in test_cli_remote.py.
+out (``check_log=False``); attacks on the log are in tests/client/test_trust_attacks.py. The client against the real
+registry service is tested in tests/cli/test_remote.py.
 """
 
 from __future__ import annotations
