@@ -8,9 +8,10 @@ the operator's side (a limit that is not a positive integer, a default above its
 and :class:`NotRunningError` refuse what a function's life-cycle state does not permit.
 :class:`UnsupportedModuleError` refuses a module no runtime of the orchestrator can run.
 
-Every error carries a ``code``, which the control API sends as GraphQL ``extensions.code``: the orchestrator's own
-codes are :data:`ORCHESTRATOR_CODES`; errors from the rest of DMG keep theirs (``NOT_FOUND``, ``BAD_REQUEST``,
-``INVALID_SIGNATURE``...). :data:`ERROR_CLASSES` maps every code back to its class, for clients.
+Every error carries a ``code`` (a member of the one :class:`~dmg.core.errors.ErrorCode`), which the control API
+sends as GraphQL ``extensions.code``: the orchestrator's own codes are :data:`ORCHESTRATOR_CODES`; errors from the
+rest of DMG keep theirs (``NOT_FOUND``, ``BAD_REQUEST``, ``INVALID_SIGNATURE``...). :data:`ERROR_CLASSES` maps
+every code back to its class, for clients.
 
 Invalid WebAssembly is a :class:`dmg.core.errors.BundleError`, as everywhere else in DMG. This module defines types
 only and raises nothing itself.
@@ -22,7 +23,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from dmg.core import errors as dmg_errors
-from dmg.core.errors import BundleError, DmgError, NotFoundError
+from dmg.core.errors import BundleError, DmgError, ErrorCode, NotFoundError
 
 
 class OrchestratorError(DmgError):
@@ -32,13 +33,13 @@ class OrchestratorError(DmgError):
 class GrantError(OrchestratorError):
     """A limit, quota or grant the operator configured is invalid; the message names the field."""
 
-    code = "INVALID_GRANT"
+    code = ErrorCode.INVALID_GRANT
 
 
 class PolicyError(OrchestratorError):
     """A module asks for resources the operator's policy does not allow; ``refusals`` names each one."""
 
-    code = "POLICY_REFUSED"
+    code = ErrorCode.POLICY_REFUSED
 
     def __init__(self, message: str, refusals: tuple[str, ...] = ()) -> None:
         super().__init__(message)
@@ -48,25 +49,25 @@ class PolicyError(OrchestratorError):
 class IllegalTransitionError(OrchestratorError):
     """A life-cycle action its function's current state does not allow (pausing a stopped function...)."""
 
-    code = "ILLEGAL_TRANSITION"
+    code = ErrorCode.ILLEGAL_TRANSITION
 
 
 class NotRunningError(OrchestratorError):
     """An invocation of a function that is not running (installed or stopped); start it first."""
 
-    code = "NOT_RUNNING"
+    code = ErrorCode.NOT_RUNNING
 
 
 class QueueFullError(OrchestratorError):
     """A paused function already holds as many queued invocations as the operator allows."""
 
-    code = "QUEUE_FULL"
+    code = ErrorCode.QUEUE_FULL
 
 
 class NotInstalledError(OrchestratorError, NotFoundError):
     """No function of that name is installed."""
 
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
 
 
 class UnsupportedModuleError(OrchestratorError, BundleError):
@@ -103,7 +104,7 @@ class InvocationError(OrchestratorError):
     """One invocation failed; ``kind`` says why, ``logs`` holds what the function logged before it failed, and
     ``invocation_id`` names its record once the orchestrator has recorded it."""
 
-    code = "FUNCTION_FAILED"
+    code = ErrorCode.FUNCTION_FAILED
 
     def __init__(
         self,

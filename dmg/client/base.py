@@ -10,9 +10,10 @@ so a local command never loads the HTTP stack.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Protocol
 
+from dmg.api.events import RegistryEvent
 from dmg.api.results import FsckReport, ImportResult, ModuleInfo, PublishResult, Resolution, SearchPage, VersionInfo
 from dmg.client.transparency import Verification
 from dmg.client.trust import TrustPolicy
@@ -51,6 +52,20 @@ class RegistryClient(Protocol):
     async def get_block(self, cid: CID) -> bytes: ...
 
     async def module(self, dxn: DXN, version: Version) -> ModuleInfo: ...
+
+    async def log_size(self) -> int:
+        """How many entries the registry's log holds: the position of the newest event."""
+        ...
+
+    async def events_since(self, after: int, limit: int = 100) -> list[RegistryEvent]:
+        """Up to ``limit`` registry events after log position ``after`` (0: from the first), each entry verified."""
+        ...
+
+    def subscribe(self, after: int | None = None) -> AsyncIterator[RegistryEvent]:
+        """Registry events after ``after`` (None: from now on) as they are accepted, each entry verified. Ends with
+        :class:`~dmg.client.errors.RegistryUnavailableError` when the connection breaks: subscribe again after the
+        last position seen (:func:`dmg.client.events.follow` does)."""
+        ...
 
     async def verify(self, dxn: DXN, selector: Version | Range | str | None = None) -> Verification:
         """Resolve ``dxn`` and check the answer end to end against the registry's transparency log."""

@@ -29,6 +29,7 @@ from typing import Any, Final, TypeVar
 import httpx
 
 from dmg.api import media, paths
+from dmg.api.events import RegistryEvent
 from dmg.api.results import (
     FsckReport,
     ImportResult,
@@ -44,9 +45,11 @@ from dmg.client.transparency import LogVerifier, ProvenEntry, Verification
 from dmg.client.trust import TrustPolicy
 from dmg.client.verify import (
     check_log_head,
+    check_positions,
     check_resolution,
     verified_block,
     verified_entry,
+    verified_event,
     verified_export,
     verified_record,
 )
@@ -103,7 +106,15 @@ query Search($query: String, $namespace: String, $kind: String, $after: String) 
 }"""
 
 
+_EVENTS: Final = """
+query Events($after: Int!, $first: Int) { events(after: $after, first: $first) { position cid envelope } }"""
+_SUBSCRIBE_EVENTS: Final = "subscription Events($after: Int) { events(after: $after) { position cid envelope } }"
+WS_PROTOCOL: Final = "graphql-transport-ws"
+MAX_EVENT_MESSAGE_BYTES: Final = 256 << 10
+"""Largest subscription message read: one event carries an entry of at most 64 KiB, base64."""
+
 _CHECKPOINT_KEY: Final = "query CheckpointKey { checkpoint { verifierKey } }"
+_CHECKPOINT_SIZE: Final = "query CheckpointSize { checkpoint { size } }"
 _CONSISTENCY: Final = "query Consistency($from: Int!, $to: Int!) { consistencyProof(from: $from, to: $to) }"
 
 
@@ -181,6 +192,11 @@ def _proven_entry(row: Any, where: str) -> ProvenEntry:
     )
 
 
+def _event(row: Any, where: str) -> RegistryEvent:
+    position = _count(row, "position", where)
+    return verified_event(position, _parsed(row, "cid", CID.parse, where), _base64(row.get("envelope"), where))
+
+
 def _json(body: bytes, where: str) -> Any:
     try:
         return json.loads(body)
@@ -237,6 +253,7 @@ class HttpClient:
         if max_response_bytes < 1:
             raise DmgError("max_response_bytes must be positive")
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
         self.max_response_bytes = max_response_bytes
         self.progress: TransferProgress | None = None
         self.check_log = check_log
@@ -266,7 +283,7 @@ class HttpClient:
         path: str,
         *,
         limit: int,
-        params: list[tuple[str, str]] | None = None,
+        params: list[tuple[str, str | int | float | bool | None]] | None = None,
         headers: dict[str, str] | None = None,
         json_body: Any = None,
         upload: bytes | None = None,
@@ -507,6 +524,65 @@ class HttpClient:
                 raise MalformedResponseError(f"history of {log}: expected a list, got {type(rows).__name__}")
             history[log] = [_proven_entry(row, f"history of {log}[{index}]") for index, row in enumerate(rows)]
         return history
+
+    # --- events -----------------------------------------------------------------------------------------------
+
+    async def log_size(self) -> int:
+        """The size of the registry's newest checkpoint (its signature is not checked here: a size is a position to
+        read events from, and every event read is verified)."""
+        checkpoint = await self._graphql(_CHECKPOINT_SIZE, {}, "checkpoint")
+        return _count(checkpoint, "size", "checkpoint")
+
+    async def events_since(self, after: int, limit: int = 100) -> list[RegistryEvent]:
+        """Up to ``limit`` events after ``after``, each entry verified, in order."""
+        rows = await self._graphql(_EVENTS, {"after": after, "first": limit}, "events")
+        if not isinstance(rows, list) or len(rows) > limit:
+            raise MalformedResponseError(f"events: expected a list of at most {limit} events")
+        events = [_event(row, f"events[{index}]") for index, row in enumerate(rows)]
+        check_positions(after, events)
+        return events
+
+    async def subscribe(self, after: int | None = None) -> AsyncIterator[RegistryEvent]:
+        """Events after ``after`` (None: from now on) over the graphql-transport-ws subscription, each verified;
+        :class:`RegistryUnavailableError` when the connection breaks or the registry ends the subscription."""
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import WebSocketException
+        from websockets.typing import Subprotocol
+
+        url = "ws" + self.base_url[len("http") :] + paths.GRAPHQL_WS.url()
+        payload = {"query": _SUBSCRIBE_EVENTS, "variables": {"after": after}}
+        last = after
+        try:
+            async with connect(
+                url,
+                subprotocols=[Subprotocol(WS_PROTOCOL)],
+                max_size=MAX_EVENT_MESSAGE_BYTES,
+                open_timeout=self.timeout,
+            ) as socket:
+                await socket.send(json.dumps({"type": "connection_init"}))
+                while True:
+                    message = _json(await socket.recv(decode=False), url)
+                    kind = message.get("type") if isinstance(message, dict) else None
+                    if kind == "connection_ack":
+                        await socket.send(json.dumps({"id": "events", "type": "subscribe", "payload": payload}))
+                    elif kind == "ping":
+                        await socket.send(json.dumps({"type": "pong"}))
+                    elif kind == "next":
+                        data = _field(_field(message, "payload", dict, url), "data", dict, url)
+                        event = _event(data.get("events"), "events")
+                        if last is not None:
+                            check_positions(last, [event])
+                        last = event.position
+                        yield event
+                    elif kind == "error":
+                        errors = message.get("payload")
+                        raise _graphql_error(errors if isinstance(errors, list) and errors else [{}])
+                    elif kind == "complete":
+                        raise RegistryUnavailableError(f"{url}: the registry ended the subscription")
+                    elif kind != "pong":
+                        raise MalformedResponseError(f"{url}: unexpected message type {kind!r}")
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            raise RegistryUnavailableError(f"subscription to {url} failed: {str(exc) or type(exc).__name__}") from exc
 
     # --- questions --------------------------------------------------------------------------------------------
 

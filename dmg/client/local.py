@@ -12,8 +12,9 @@ Search pages use the registry's one cursor format (:mod:`dmg.api.paging`), as th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 
+from dmg.api.events import RegistryEvent
 from dmg.api.results import (
     FsckReport,
     ImportResult,
@@ -77,6 +78,15 @@ class LocalClient:
             raise NotFoundError(f"{dxn.base}@{version} was never released")
         _, record = await self.registry.record(info.record)
         return ModuleInfo(info.record, record, info.yanked, info.yank_reason, info.published_at, info.publisher)
+
+    async def log_size(self) -> int:
+        return (await self.registry.log.checkpoint()).size
+
+    async def events_since(self, after: int, limit: int = 100) -> list[RegistryEvent]:
+        return await self.registry.entries_since(after, limit)
+
+    def subscribe(self, after: int | None = None) -> AsyncIterator[RegistryEvent]:
+        return self.registry.subscribe(after)
 
     async def verify(self, dxn: DXN, selector: Version | Range | str | None = None) -> Verification:
         """Resolve ``dxn`` and check the answer against this directory's transparency log."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dmg.api.events import RegistryEvent
 from dmg.api.results import Resolution
 from dmg.client.errors import BlockMismatchError, RecordMismatchError
 from dmg.core.bundle import assemble_bundle
@@ -67,6 +68,25 @@ def verified_entry(cid: CID, data: bytes) -> tuple[Envelope, NamespaceEntry | DX
     """The signed log entry in block ``cid``, fully checked."""
     envelope = verified_envelope(cid, data)
     return envelope, parse_entry(envelope.payload)
+
+
+def verified_event(position: int, cid: CID, envelope: bytes) -> RegistryEvent:
+    """The registry event at ``position`` whose entry is the block ``cid``, after checking the block and every
+    signature on it; what the registry said about the entry besides is not read, it is derived again."""
+    verified_entry(cid, envelope)
+    return RegistryEvent.from_block(position, cid, envelope)
+
+
+def check_positions(after: int, events: list[RegistryEvent]) -> None:
+    """Events read after ``after`` must follow it and each other without repeats or reordering."""
+    previous = after
+    for event in events:
+        if event.position <= previous:
+            raise RecordMismatchError(
+                f"the registry sent the event at position {event.position} after position {previous}: events come "
+                "in log order, each once"
+            )
+        previous = event.position
 
 
 def check_selected(dxn: DXN, selector: Version | Range | str | None, version: Version, yanked: bool) -> None:

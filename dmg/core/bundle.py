@@ -34,7 +34,7 @@ import re
 import tarfile
 from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from dmg.core import codec
 from dmg.core.cid import CID, DAG_CBOR, RAW, SHA2_256
@@ -351,7 +351,8 @@ def assemble_bundle(
                 data = None
             cid = steps.send(data)
     except StopIteration as done:
-        return done.value
+        # StopIteration.value is typed Any; what ends _assembly is its return value, the file.
+        return cast(bytes, done.value)
 
 
 async def assemble_bundle_async(
@@ -368,4 +369,5 @@ async def assemble_bundle_async(
                 data = None
             cid = steps.send(data)
     except StopIteration as done:
-        return done.value
+        # StopIteration.value is typed Any; what ends _assembly is its return value, the file.
+        return cast(bytes, done.value)

@@ -15,7 +15,9 @@ This module does not know about blocks or codecs beyond their multicodec numbers
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
+from collections.abc import Callable
 from typing import Final
 
 from multiformats import CID as _MultiformatsCID
@@ -32,7 +34,7 @@ _CODEC_NAMES: Final = {DAG_CBOR: "dag-cbor", RAW: "raw", DAG_PB: "dag-pb"}
 _MAX_VARINT_BYTES: Final = 9
 
 
-def read_varint(data: bytes, offset: int = 0) -> tuple[int, int]:
+def read_varint(data: bytes | memoryview, offset: int = 0) -> tuple[int, int]:
     """Read an unsigned LEB128 varint at ``offset``; return ``(value, next_offset)``.
 
     Raises :class:`CIDError` for a truncated or non-minimal varint, or one longer than 9 bytes (the
@@ -104,7 +106,7 @@ class CID:
 
     _raw: bytes
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes | bytearray | memoryview) -> None:
         if type(raw) is not bytes:
             if not isinstance(raw, (bytes, bytearray, memoryview)):
                 raise CIDError(f"a binary CID must be bytes, not {type(raw).__name__}")
@@ -172,14 +174,14 @@ class CID:
         return _parse_binary(self._raw)[2]
 
     @property
-    def digest(self) -> bytes:
+    def digest(self) -> builtins.bytes:
         return self._raw[_parse_binary(self._raw)[3] :]
 
     @property
     def codec_name(self) -> str:
         return _CODEC_NAMES.get(self.codec, f"0x{self.codec:x}")
 
-    def matches(self, data: bytes) -> bool:
+    def matches(self, data: builtins.bytes) -> bool:
         """True when ``data`` hashes to this CID's digest (sha2-256 or identity)."""
         raw = self._raw
         if len(raw) == _OWN_LENGTH and raw[:4] in _PREFIX_CODECS:
@@ -191,7 +193,7 @@ class CID:
             return data == raw[offset:]
         raise CIDError(f"unsupported multihash 0x{hash_code:x} in {self}")
 
-    def verify(self, data: bytes) -> None:
+    def verify(self, data: builtins.bytes) -> None:
         """Raise :class:`CIDError` unless ``data`` is the block this CID names."""
         if not self.matches(data):
             raise CIDError(f"block does not match its CID {self}")
@@ -215,9 +217,10 @@ class CID:
             return NotImplemented
         return self._raw < other._raw
 
-    def __reduce__(self) -> tuple[type[CID], tuple[bytes]]:
+    def __reduce__(self) -> tuple[type[CID], tuple[builtins.bytes]]:
         return (CID, (self._raw,))
 
 
-# Slot assignment that bypasses the immutability guard in __setattr__.
-_set_raw: Final = CID._raw.__set__  # type: ignore[attr-defined]
+# Slot assignment that bypasses the immutability guard in __setattr__. The slot's descriptor is read from the class
+# dict: mypy takes ``CID._raw`` for the annotated instance attribute.
+_set_raw: Final[Callable[[CID, bytes], None]] = vars(CID)["_raw"].__set__

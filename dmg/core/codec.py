@@ -38,8 +38,8 @@ from __future__ import annotations
 import math
 import os
 import struct
-from types import ModuleType
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, Protocol
 
 import cbor2
 
@@ -57,7 +57,15 @@ _NoneType: Final = type(None)
 # --- the native accelerator ---------------------------------------------------------------------------------
 
 
-def _load_native() -> ModuleType | None:
+class _Native(Protocol):
+    """The functions of ``dmg.core._dagcbor`` used here: a module cannot be named as a type, a protocol can."""
+
+    def encode(self, value: object, cid_type: type[CID], /) -> bytes: ...
+
+    def decode(self, data: bytes, make_cid: Callable[[bytes], CID], /) -> Any: ...
+
+
+def _load_native() -> _Native | None:
     """The C codec, or None where it was not built or ``DMG_PURE_PYTHON`` asks for the pure-Python path."""
     if os.environ.get("DMG_PURE_PYTHON"):
         return None
@@ -145,7 +153,7 @@ def _encode_map(value: dict[Any, Any], depth: int) -> dict[str, Any]:
 def _encode_list(value: list[Any] | tuple[Any, ...], depth: int) -> list[Any]:
     if depth >= MAX_DEPTH and _too_deep(value, depth):
         raise EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
-    result = []
+    result: list[Any] = []
     append = result.append
     for item in value:
         kind = type(item)

@@ -35,11 +35,19 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED", 429
     INTERNAL = "INTERNAL", 500
     """A bug: the message is withheld from the client and the details go to the server's log."""
+    # The orchestrator's control API adds these.
+    INVALID_GRANT = "INVALID_GRANT", 400
+    POLICY_REFUSED = "POLICY_REFUSED", 403
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION", 409
+    NOT_RUNNING = "NOT_RUNNING", 409
+    QUEUE_FULL = "QUEUE_FULL", 429
+    FUNCTION_FAILED = "FUNCTION_FAILED", 422
 
     @classmethod
     def http_status_of(cls, code: str) -> int:
-        """The HTTP status for ``code``; a code outside this set (a service's own) is a client error, 400."""
-        return cls(code).http_status if code in cls._value2member_map_ else 400
+        """The HTTP status for ``code``; a code outside this set is a client error, 400."""
+        member = cls._value2member_map_.get(code)
+        return member.http_status if isinstance(member, ErrorCode) else 400
 
 
 class DmgError(Exception):

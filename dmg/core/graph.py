@@ -48,12 +48,12 @@ class Edge:
 
 def build_graph(
     modules: Iterable[tuple[str, Version, CID | None]], edges: Iterable[Edge], roots: Sequence[str] = ()
-) -> nx.DiGraph:
+) -> nx.DiGraph[str]:
     """A module graph from ``(name, version, record)`` nodes and edges; ``graph.graph["roots"]`` keeps ``roots``.
 
     Every edge must join two listed modules; a dependency edge wins over an API edge between the same two.
     """
-    graph = nx.DiGraph(roots=list(roots))
+    graph: nx.DiGraph[str] = nx.DiGraph(roots=list(roots))
     for name, version, record in modules:
         graph.add_node(name, version=version, record=record)
     for edge in edges:
@@ -69,7 +69,7 @@ def build_graph(
     return graph
 
 
-def dependency_graph(solution: Solution) -> nx.DiGraph:
+def dependency_graph(solution: Solution) -> nx.DiGraph[str]:
     """The graph of a solution: its modules, their dependencies, and API edges to providing modules."""
     edges = []
     for name, module in solution.modules.items():
@@ -83,7 +83,7 @@ def dependency_graph(solution: Solution) -> nx.DiGraph:
     return build_graph(nodes, edges, roots)
 
 
-def install_order(graph: nx.DiGraph) -> list[tuple[str, ...]]:
+def install_order(graph: nx.DiGraph[str]) -> list[tuple[str, ...]]:
     """Steps to install in: each a strongly connected component (usually one module), dependencies first."""
     condensed = nx.condensation(graph)
     members = {node: tuple(sorted(data["members"])) for node, data in condensed.nodes(data=True)}
@@ -91,7 +91,7 @@ def install_order(graph: nx.DiGraph) -> list[tuple[str, ...]]:
     return [members[node] for node in order]
 
 
-def cycles(graph: nx.DiGraph) -> list[tuple[str, ...]]:
+def cycles(graph: nx.DiGraph[str]) -> list[tuple[str, ...]]:
     """The modules that depend on each other in a cycle, one sorted tuple per strongly connected component."""
     found = [
         tuple(sorted(component))
@@ -133,7 +133,7 @@ def dependents(
         raise NotFoundError(f"{name} is not among the releases")
     if version is not None and version not in versions[name]:
         raise NotFoundError(f"{name} {version} is not among the releases")
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[tuple[str, Version]] = nx.DiGraph()
     for release_name, release_version, metadata in listed:
         for dependency in metadata.dependencies:
             for target_version in versions.get(dependency.name, ()):
@@ -161,7 +161,7 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(graph: nx.DiGraph, name: str = "modules") -> str:
+def to_dot(graph: nx.DiGraph[str], name: str = "modules") -> str:
     """Graphviz DOT text: one box per module labelled with its version, edges labelled with their ranges,
     API edges dashed, and each cycle drawn inside a cluster."""
     lines = [f"digraph {_quote(name)} {{", "  node [shape=box];"]
@@ -180,7 +180,7 @@ def to_dot(graph: nx.DiGraph, name: str = "modules") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_tree(graph: nx.DiGraph, roots: Sequence[str] | None = None) -> str:
+def render_tree(graph: nx.DiGraph[str], roots: Sequence[str] | None = None) -> str:
     """An indented tree from ``roots`` (default: the graph's roots, else the modules nothing depends on).
 
     Each line is ``name version [range]``; a module already shown is marked ``(see above)`` and not expanded

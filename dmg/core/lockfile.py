@@ -389,7 +389,7 @@ class Lockfile:
 
     # --- using it
 
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> nx.DiGraph[str]:
         """The locked graph (see :mod:`dmg.core.graph`), with API edges to providing modules."""
         edges = []
         for module in self.modules:

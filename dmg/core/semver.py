@@ -65,7 +65,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeGuard
 
 from dmg.core.errors import RangeError, VersionError
 
@@ -74,6 +74,8 @@ MAX_RANGE_LENGTH: Final = 1024
 
 Identifier = int | str
 Span = tuple["Version", "Version | None"]
+_BoundedSpan = tuple["Version", "Version"]
+_PrecedenceKey = tuple[int, int, int, int, tuple[tuple[int, Identifier], ...]]
 
 _IDENTIFIER_CHARS: Final = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
 _DIGITS: Final = frozenset("0123456789")
@@ -122,7 +124,7 @@ class Version:
     patch: int
     prerelease: tuple[Identifier, ...] = ()
     build: tuple[str, ...] = ()
-    _key: tuple = field(init=False, compare=False)
+    _key: _PrecedenceKey = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         for part in ("major", "minor", "patch"):
@@ -208,15 +210,15 @@ class Version:
         return self._key >= other._key
 
 
-def _is_natural(value: object) -> bool:
+def _is_natural(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _is_word(value: object) -> bool:
+def _is_word(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value) and all(char in _IDENTIFIER_CHARS for char in value)
 
 
-def _precedence_key(major: int, minor: int, patch: int, prerelease: tuple[Identifier, ...]) -> tuple:
+def _precedence_key(major: int, minor: int, patch: int, prerelease: tuple[Identifier, ...]) -> _PrecedenceKey:
     # A release sorts after its prereleases (flag 1 > 0); numeric identifiers sort before alphanumeric ones
     # (tag 0 < 1); a shorter identifier list sorts first when it is a prefix, as tuple comparison does.
     if not prerelease:
@@ -226,7 +228,7 @@ def _precedence_key(major: int, minor: int, patch: int, prerelease: tuple[Identi
         minor,
         patch,
         0,
-        tuple((0, identifier) if isinstance(identifier, int) else (1, identifier) for identifier in prerelease),
+        tuple((0 if isinstance(identifier, int) else 1, identifier) for identifier in prerelease),
     )
 
 
@@ -617,8 +619,10 @@ def _complement(spans: tuple[Span, ...], bottom: Version) -> tuple[Span, ...]:
 
 def _span_containing(spans: tuple[Span, ...], version: Version) -> Span | None:
     index = bisect_right(spans, version, key=lambda span: span[0]) - 1
-    if index >= 0 and (spans[index][1] is None or version < spans[index][1]):
-        return spans[index]
+    if index >= 0:
+        span = spans[index]
+        if span[1] is None or version < span[1]:
+            return span
     return None
 
 
@@ -640,7 +644,7 @@ def _comparator_set_parts(comparators: list[Comparator]) -> tuple[Span, list[Spa
         if version.prerelease:
             opted_in.add(_release_of(version))
     releases = (_release_of(low), None if high is None else _release_of(high))
-    prereleases = []
+    prereleases: list[Span] = []
     for release in opted_in:
         band_high = release if high is None else min(high, release)
         prereleases.append((_prerelease_ceiling(max(low, _band_start(release))), _prerelease_ceiling(band_high)))
@@ -659,6 +663,11 @@ class Range:
     """
 
     __slots__ = ("_hash", "_prereleases", "_releases", "_text")
+
+    _releases: tuple[Span, ...]
+    _prereleases: tuple[Span, ...]
+    _hash: int
+    _text: str | None
 
     def __init__(self, releases: Iterable[Span] = (), prereleases: Iterable[Span] = ()) -> None:
         snapped_releases = []
@@ -685,7 +694,7 @@ class Range:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Range is immutable")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[Range], tuple[tuple[Span, ...], tuple[Span, ...]]]:
         # Slots plus the __setattr__ guard defeat pickle's default; rebuilding through the constructor does not.
         return (Range, (self._releases, self._prereleases))
 
@@ -828,9 +837,11 @@ class Range:
         return self._hash
 
     def __str__(self) -> str:
-        if self._text is None:
-            object.__setattr__(self, "_text", _format(self._releases, self._prereleases))
-        return self._text
+        text = self._text
+        if text is None:
+            text = _format(self._releases, self._prereleases)
+            object.__setattr__(self, "_text", text)
+        return text
 
     def __repr__(self) -> str:
         return f"Range({str(self)!r})"
@@ -885,19 +896,17 @@ def _format(releases: tuple[Span, ...], prereleases: tuple[Span, ...]) -> str:
     return " || ".join(text for _, text in sets)
 
 
-def _split_into_bands(prereleases: tuple[Span, ...]) -> tuple[list[Span], list[Span]]:
+def _split_into_bands(prereleases: tuple[Span, ...]) -> tuple[list[_BoundedSpan], list[Span]]:
     """Cut prerelease spans into pieces within one release's band each, ``[low, high)`` with ``high`` a
     prerelease of the same release or the release itself; spans over too many bands are returned apart."""
-    pieces: list[Span] = []
+    pieces: list[_BoundedSpan] = []
     unprintable: list[Span] = []
     for low, high in prereleases:
-        first = _release_of(low)
-        last = None if high is None else _release_of(high)
-        if (
-            last is None
-            or (last.major, last.minor) != (first.major, first.minor)
-            or last.patch - first.patch > _MAX_PRINTED_BANDS
-        ):
+        if high is None:
+            unprintable.append((low, high))
+            continue
+        first, last = _release_of(low), _release_of(high)
+        if (last.major, last.minor) != (first.major, first.minor) or last.patch - first.patch > _MAX_PRINTED_BANDS:
             unprintable.append((low, high))
             continue
         for patch in range(first.patch, last.patch + 1):

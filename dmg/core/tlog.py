@@ -419,7 +419,7 @@ def entry_bundle(entries: Sequence[bytes]) -> bytes:
 
 def parse_entry_bundle(data: bytes) -> list[bytes]:
     """Decode an entry bundle fetched from a log; :class:`ProofError` if it is truncated or holds too many."""
-    entries = []
+    entries: list[bytes] = []
     offset = 0
     while offset < len(data):
         if offset + 2 > len(data):

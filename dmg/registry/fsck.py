@@ -79,11 +79,11 @@ async def fsck(store: Store, log: TransparencyLog) -> FsckReport:
     async for stored in store.iter_entries():
         report.entries += 1
         try:
-            data = await store.get_block(stored.cid)
-            if data is None:
+            block = await store.get_block(stored.cid)
+            if block is None:
                 raise NotFoundError(f"no block {stored.cid}")
-            await tree.add(stored, data)
-            await replay.apply_entry(stored.cid, data)
+            await tree.add(stored, block)
+            await replay.apply_entry(stored.cid, block)
         except DmgError as exc:
             report.problems.append(f"entry {stored.cid} (#{stored.position}, {stored.log}): {exc}")
     report.problems += await tree.finish(log)

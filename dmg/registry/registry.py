@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -53,12 +53,13 @@ from dmg.core.records import DXNEntry, ModuleRecord, NamespaceClaim, NamespaceEn
 from dmg.core.selection import Selector
 from dmg.registry.batch import Batch
 from dmg.registry.events import EventFeed
+from dmg.registry.extensions import Mirrors, Upstream, extend
 from dmg.registry.fsck import fsck
 from dmg.registry.operator import load_operator_key
 from dmg.registry.policies import ANONYMOUS, PublicReads, Reader, ReadPolicy, ReservedNamespaces, WritePolicy
 from dmg.registry.tlog import TransparencyLog
 from dmg.store import open_store
-from dmg.store.base import ModuleQuery, Store
+from dmg.store.base import Commit, ModuleQuery, Store
 
 MODULES_LISTING: Final = "modules"
 """The listing name in the cursors of module searches."""
@@ -86,8 +87,11 @@ class Registry:
         self.write_policy = write_policy or ReservedNamespaces(operator.public_key)
         self.read_policy = read_policy or PublicReads()
         self.events = EventFeed(store.tree_size, self.entries_since)
+        self.upstream: Upstream | None = None
+        self.mirrors: Mirrors | None = None
         self._operator = operator
         self._write_lock = asyncio.Lock()
+        self._closers: list[Callable[[], Awaitable[None]]] = []
 
     @classmethod
     async def open(
@@ -107,10 +111,21 @@ class Registry:
             operator = load_operator_key(Path(data_dir))
             log = await TransparencyLog.open(opened, operator, origin, clock)
             policy = ReservedNamespaces(operator.public_key, frozenset(reserved))
-            return cls(opened, log, operator, write_policy=policy, clock=clock)
+            registry = cls(opened, log, operator, write_policy=policy, clock=clock)
         except BaseException:
             await opened.close()
             raise
+        try:
+            await extend(registry, Path(data_dir))
+        except BaseException:
+            await registry.close()
+            raise
+        return registry
+
+    @property
+    def operator(self) -> SigningKey:
+        """The operator key: it signs checkpoints, countersigns reserved claims and, as a witness, cosigns."""
+        return self._operator
 
     def countersign(self, envelope_bytes: bytes) -> bytes:
         """The claim envelope with the operator's signature added: how the operator admits the claim of a reserved
@@ -121,9 +136,18 @@ class Registry:
             raise RecordError("the operator countersigns namespace claims only")
         return envelope.countersigned(self._operator).block()[1]
 
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run ``closer`` when the registry closes (an extension's resources), last registered first."""
+        self._closers.append(closer)
+
     async def close(self) -> None:
         await self.events.close()
-        await self.store.close()
+        try:
+            for closer in reversed(self._closers):
+                await closer()
+        finally:
+            self._closers.clear()
+            await self.store.close()
 
     async def __aenter__(self) -> Registry:
         return self
@@ -138,12 +162,19 @@ class Registry:
     # --- writes -----------------------------------------------------------------------------------------------
 
     async def _run(
-        self, roots: Iterable[tuple[CID, bytes]], submitted: Mapping[CID, bytes], *, hashed: bool = False
+        self,
+        roots: Iterable[tuple[CID, bytes]],
+        submitted: Mapping[CID, bytes],
+        *,
+        hashed: bool = False,
+        write_policy: WritePolicy | None = None,
     ) -> tuple[list[NamespaceEntry | DXNEntry], int]:
         """Apply the entries ``roots`` with the blocks ``submitted`` as one batch (``hashed``: all of them were checked
-        against their CIDs already); return the entries and how many blocks were new to the store."""
+        against their CIDs already) under ``write_policy`` (default: the registry's); return the entries and how
+        many blocks were new to the store."""
         async with self._write_lock:
-            batch = Batch(self.store, self.clock, self.write_policy, submitted, hashed=hashed)
+            policy = self.write_policy if write_policy is None else write_policy
+            batch = Batch(self.store, self.clock, policy, submitted, hashed=hashed)
             entries = await batch.apply_entries(roots)
             blocks_added = await self.log.append(batch.commit, batch.leaves)
             if batch.commit.entries:
@@ -173,14 +204,43 @@ class Registry:
     async def import_car(self, data: bytes) -> ImportResult:
         """Import a CAR whose roots are log entries in log order; entries already present are skipped."""
         car = read_car(data)
-        known = await self.store.has_blocks(car.roots)
-        fresh = [cid for cid in car.roots if cid not in known]
-        for cid in fresh:
-            if cid not in car.blocks:
-                raise NotFoundError(f"root {cid} has no block in the CAR")
+        missing = next((cid for cid in car.roots if cid not in car.blocks), None)
+        if missing is not None:
+            raise NotFoundError(f"root {missing} has no block in the CAR")
         # read_car has checked every block against its CID.
-        _, blocks_added = await self._run([(cid, car.blocks[cid]) for cid in fresh], car.blocks, hashed=True)
-        return ImportResult(len(fresh), len(car.roots) - len(fresh), blocks_added)
+        return await self.import_entries(car.roots, car.blocks, hashed=True)
+
+    async def import_entries(
+        self,
+        entries: Sequence[CID],
+        blocks: Mapping[CID, bytes],
+        *,
+        hashed: bool = False,
+        write_policy: WritePolicy | None = None,
+    ) -> ImportResult:
+        """Import the log entries ``entries`` (in log order) with ``blocks`` holding them and what their releases
+        need, as one batch; entries already accepted are skipped. ``write_policy`` replaces the registry's own for
+        this batch (a mirror admits its home's entries by the home's rules, not by its local ones); ``hashed``
+        says every block was checked against its CID already."""
+        known = await self.store.has_entries(entries)
+        fresh = [cid for cid in dict.fromkeys(entries) if cid not in known]
+        for cid in fresh:
+            if cid not in blocks:
+                raise NotFoundError(f"entry {cid} came without its block")
+        _, blocks_added = await self._run(
+            [(cid, blocks[cid]) for cid in fresh], blocks, hashed=hashed, write_policy=write_policy
+        )
+        return ImportResult(len(fresh), len(entries) - len(fresh), blocks_added)
+
+    async def cache_blocks(self, blocks: Mapping[CID, bytes]) -> int:
+        """Store blocks fetched from elsewhere (pull-through) after checking each against its CID; return how many
+        were new. They belong to no entry until one names them."""
+        commit = Commit()
+        for cid, data in blocks.items():
+            cid.verify(data)
+            commit.blocks.append((cid, data))
+        async with self._write_lock:
+            return await self.store.commit(commit)
 
     # --- reads ------------------------------------------------------------------------------------------------
 
@@ -201,12 +261,22 @@ class Registry:
         return [(stored, await self.get_block(stored.cid)) for stored in await self.store.log_entries(log)]
 
     async def versions(self, dxn: DXN) -> list[VersionInfo]:
-        """Every released version of ``dxn``, lowest first."""
-        return await self.store.versions(dxn.base)
+        """Every released version of ``dxn``, lowest first (fetched from upstream first when there are none)."""
+        infos = await self.store.versions(dxn.base)
+        if not infos and await self._pulled(dxn):
+            infos = await self.store.versions(dxn.base)
+        return infos
 
     async def version(self, dxn: DXN, version: str) -> VersionInfo | None:
         """The index entry of one released version, or None when it was never released."""
-        return await self.store.version(dxn.base, version)
+        found = await self.store.version(dxn.base, version)
+        if found is None and await self._pulled(dxn):
+            found = await self.store.version(dxn.base, version)
+        return found
+
+    async def _pulled(self, dxn: DXN) -> bool:
+        """Whether the upstream (pull-through) brought anything new for ``dxn``."""
+        return self.upstream is not None and await self.upstream.pull_dxn(dxn.base)
 
     async def releases(self) -> list[VersionInfo]:
         """Every released version of every module, by name then version."""
@@ -221,6 +291,8 @@ class Registry:
 
     async def get_block(self, cid: CID) -> bytes:
         data = await self.store.get_block(cid)
+        if data is None and self.upstream is not None and await self.upstream.pull_block(cid):
+            data = await self.store.get_block(cid)
         if data is None:
             raise NotFoundError(f"no block {cid}")
         return data
@@ -237,10 +309,12 @@ class Registry:
         """Resolve ``dxn`` with ``selector`` (or the DXN's own ``@selector``; ``latest`` by default)."""
         if selector is None:
             selector = dxn.version_selector()
-        infos = await self.store.versions(dxn.base)
+        infos = await self.versions(dxn)
         if not infos:
             raise NotFoundError(f"{dxn.base} has no released versions")
         info = choose_version(infos, selector)
+        if info is None and await self._pulled(dxn):
+            info = choose_version(await self.store.versions(dxn.base), selector)
         if info is None:
             raise NotFoundError(f"no version of {dxn.base} matches {selector or 'latest'!s}")
         _, record = await self.record(info.record)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, overload
 
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError, RecordError
 from dmg.core.semver import Range, Version
 
 PartT = TypeVar("PartT")
+FieldT = TypeVar("FieldT")
+OtherFieldT = TypeVar("OtherFieldT")
+DefaultT = TypeVar("DefaultT")
 
 MISSING: Final = object()
 """What :func:`optional` and its callers see for a field the payload lacks (``None`` is a value: CBOR null)."""
@@ -27,6 +30,12 @@ def is_map(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
 
 
+@overload
+def required(data: Mapping[str, Any], key: str, kind: type[FieldT], where: str) -> FieldT: ...
+@overload
+def required(
+    data: Mapping[str, Any], key: str, kind: tuple[type[FieldT], type[OtherFieldT]], where: str
+) -> FieldT | OtherFieldT: ...
 def required(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     value = data.get(key, MISSING)
     if type(value) is kind:
@@ -42,7 +51,7 @@ def required(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], w
     return value
 
 
-def optional(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any) -> Any:
+def optional(data: Mapping[str, Any], key: str, kind: type[FieldT], where: str, default: DefaultT) -> FieldT | DefaultT:
     value = data.get(key, MISSING)
     if value is MISSING:
         return default

@@ -20,7 +20,7 @@ This module checks one entry; whether it may extend a log is :mod:`dmg.core.name
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
@@ -319,10 +319,10 @@ class Unyank(DXNEntry):
         return self._dxn_dict()
 
 
-_ENTRY_TYPES: Final[dict[str, Any]] = {
-    kind.TYPE: kind for kind in (NamespaceClaim, NamespaceGrant, NamespaceRevoke, Release, Yank, Unyank)
+_ENTRY_PARSERS: Final[dict[str, Callable[[Mapping[str, Any]], NamespaceEntry | DXNEntry]]] = {
+    kind.TYPE: kind.from_dict for kind in (NamespaceClaim, NamespaceGrant, NamespaceRevoke, Release, Yank, Unyank)
 }
-_ENTRY_TYPE_NAMES: Final = tuple(_ENTRY_TYPES)
+_ENTRY_TYPE_NAMES: Final = tuple(_ENTRY_PARSERS)
 _ENTRY_FIELDS: Final = {
     kind: LogEntry.KNOWN | fields
     for kind, fields in {
@@ -343,4 +343,4 @@ def parse_entry(payload: Any) -> NamespaceEntry | DXNEntry:
     if not payload.keys() <= _ENTRY_FIELDS[kind]:
         unknown = payload.keys() - _ENTRY_FIELDS[kind]
         raise RecordError(f"{kind}: unknown field {sorted(unknown)[0]!r}")
-    return _ENTRY_TYPES[kind].from_dict(payload)
+    return _ENTRY_PARSERS[kind](payload)

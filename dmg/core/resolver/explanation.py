@@ -114,9 +114,11 @@ class _Explainer:
                 )
         elif first.is_derived or second.is_derived:
             derived, external = (first, second) if first.is_derived else (second, first)
-            line = self.numbers.get(id(derived))
-            if line:
-                self._write(incompatibility, f"Because {self.both(external, derived, None, line)}, {text}.", numbered)
+            derived_line = self.numbers.get(id(derived))
+            if derived_line:
+                self._write(
+                    incompatibility, f"Because {self.both(external, derived, None, derived_line)}, {text}.", numbered
+                )
             elif self._collapsible(derived):
                 assert isinstance(derived.cause, ConflictCause)
                 inner_first, inner_second = derived.cause.first, derived.cause.second

@@ -601,7 +601,8 @@ class _Solve:
     def best_api_version(self, name: str, allowed: Range) -> Version | None:
         admitted = [version for version in self.api_versions(name) if allowed.contains(version)]
         available = [version for version in admitted if self._available(name, version)]
-        return (available or admitted or [None])[0]
+        candidates = available or admitted
+        return candidates[0] if candidates else None
 
     def api_backing(self, name: str, version: Version) -> list[Incompatibility]:
         if version in self.host.get(name, ()):

@@ -28,7 +28,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import aiosqlite
 
@@ -145,6 +145,15 @@ class SQLiteStore:
             found.update(wanted[bytes(row[0])] for row in rows)
         return found
 
+    async def has_entries(self, cids: Iterable[CID]) -> set[CID]:
+        wanted = {cid.bytes: cid for cid in cids}
+        found: set[CID] = set()
+        for chunk in _chunks(list(wanted)):
+            marks = ",".join("?" * len(chunk))
+            rows = await self._db.execute_fetchall(f"SELECT cid FROM entries WHERE cid IN ({marks})", chunk)
+            found.update(wanted[bytes(row[0])] for row in rows)
+        return found
+
     async def iter_blocks(self) -> AsyncIterator[tuple[CID, bytes]]:
         async with self._db.execute("SELECT cid, data FROM blocks") as cursor:
             async for cid, data in cursor:
@@ -153,9 +162,9 @@ class SQLiteStore:
     # --- entries ----------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _entry(row: sqlite3.Row | tuple[object, ...]) -> StoredEntry:
+    def _entry(row: Sequence[Any]) -> StoredEntry:
         position, cid, log, kind, seq, time = row
-        return StoredEntry(int(position), CID(bytes(cid)), str(log), EntryKind(kind), int(seq), int(time))  # type: ignore[call-overload]
+        return StoredEntry(int(position), CID(bytes(cid)), str(log), EntryKind(kind), int(seq), int(time))
 
     async def iter_entries(self) -> AsyncIterator[StoredEntry]:
         sql = "SELECT position, cid, log, kind, seq, time FROM entries ORDER BY position"
@@ -280,17 +289,17 @@ class SQLiteStore:
         return states
 
     @staticmethod
-    def _version(row: tuple[object, ...]) -> VersionInfo:
+    def _version(row: Sequence[Any]) -> VersionInfo:
         dxn, version, record, entry, yanked, reason, published_at, publisher = row
         return VersionInfo(
             DXN.parse(str(dxn)),
             str(version),
             CID(bytes(record)),
-            CID(bytes(entry)),  # type: ignore[arg-type]
+            CID(bytes(entry)),
             bool(yanked),
             str(reason),
             int(published_at),
-            str(publisher),  # type: ignore[call-overload]
+            str(publisher),
         )
 
     _VERSION_COLUMNS: Final = "dxn, version, record, entry, yanked, yank_reason, published_at, publisher"
@@ -309,6 +318,10 @@ class SQLiteStore:
         sql = f"SELECT {self._VERSION_COLUMNS} FROM versions"
         rows = [self._version(row) for row in await self._db.execute_fetchall(sql)]
         return sorted(rows, key=lambda info: (str(info.dxn), info.parsed_version))
+
+    async def namespaces(self) -> list[str]:
+        rows = await self._db.execute_fetchall("SELECT namespace FROM namespaces ORDER BY namespace")
+        return [str(row[0]) for row in rows]
 
     async def dxns(self, namespace: str | None = None) -> list[DXN]:
         if namespace is None:
