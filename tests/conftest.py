@@ -1,42 +1,22 @@
-"""Shared fixtures: keys, a real WASM bundle, registries on temporary SQLite files, and this checkout's entry
-points."""
+"""The fixtures every folder uses: this checkout's entry points, an isolated home, keys, a real WASM bundle, and a
+registry on a temporary SQLite file. The helpers are in :mod:`tests.support`."""
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import wasmtime
 
-from dmg.authoring.publisher import PreparedRelease, claim, release_bundle
 from dmg.authoring.samples import ECHO_WAT
 from dmg.core.bundle import Bundle, build_bundle
-from dmg.core.clock import now_ms
-from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
-from dmg.core.records import FunctionSpec, ModuleRecord, Requirement
-from dmg.core.semver import Version
 from dmg.registry import Registry
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def write_distribution(site: Path, name: str, entry_points: Mapping[str, Mapping[str, str]]) -> Path:
-    """Write the metadata of a distribution ``name`` that declares ``entry_points`` (group → name → target) into
-    the directory ``site``, for ``importlib.metadata`` to find once ``site`` is on ``sys.path``; returns ``site``."""
-    info = site / f"{name}-0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0\n")
-    (info / "entry_points.txt").write_text(
-        "".join(
-            f"[{group}]\n" + "".join(f"{entry} = {target}\n" for entry, target in entries.items())
-            for group, entries in entry_points.items()
-        )
-    )
-    return site
+from tests.support.distributions import write_distribution
+from tests.support.paths import ROOT
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -88,43 +68,3 @@ def other_key() -> SigningKey:
 async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
     async with await Registry.open(tmp_path / "registry") as opened:
         yield opened
-
-
-def module_record(
-    name: str, version: str, bundle: Bundle, dependencies: dict[str, str] | None = None, **fields: object
-) -> ModuleRecord:
-    defaults: dict[str, object] = {
-        "description": f"{name} for tests",
-        "functions": (
-            FunctionSpec(
-                name="run", description="runs", input_schema={"type": "object"}, output_schema={"type": "object"}
-            ),
-        ),
-    }
-    return ModuleRecord(
-        dxn=DXN.parse(name),
-        version=Version.parse(version),
-        runtime="wasi",
-        bundle=bundle.cid,
-        dependencies=tuple(Requirement(dxn=DXN.parse(dxn), spec=spec) for dxn, spec in (dependencies or {}).items()),
-        **{**defaults, **fields},  # type: ignore[arg-type]
-    )
-
-
-async def claim_namespace(registry: Registry, namespace: str, key: SigningKey) -> None:
-    await registry.submit_entry(claim(namespace, [key], await registry.log_head(namespace), now_ms()).block()[1])
-
-
-async def prepare(
-    registry: Registry, key: SigningKey, name: str, version: str, bundle: Bundle, **kwargs: object
-) -> PreparedRelease:
-    record = module_record(name, version, bundle, **kwargs)  # type: ignore[arg-type]
-    return release_bundle(record, bundle, key, await registry.log_head(name), now_ms())
-
-
-async def publish(
-    registry: Registry, key: SigningKey, name: str, version: str, bundle: Bundle, **kwargs: object
-) -> PreparedRelease:
-    prepared = await prepare(registry, key, name, version, bundle, **kwargs)
-    await registry.publish(prepared.root, prepared.blocks())
-    return prepared
