@@ -51,11 +51,15 @@ EXPORT: Final = Endpoint("/api/v1/export", ("GET",), "a CAR of resolved versions
 HEAD: Final = Endpoint("/api/v1/head/{log:path}", ("GET",), "the head of a namespace or DXN log")
 BLOCKS: Final = Endpoint("/api/v1/blocks", ("POST",), "many blocks, or the DAGs under them, as one CAR")
 WELL_KNOWN: Final = Endpoint("/.well-known/dmg.json", ("GET",), "who this registry is: origin, log key, homes, mirrors")
+PEERS: Final = Endpoint("/api/v1/peers", ("GET", "POST"), "operator: list or add federation peers")
+PEER: Final = Endpoint("/api/v1/peers/{name}", ("DELETE",), "operator: remove a peer")
+PEER_RESET: Final = Endpoint("/api/v1/peers/{name}/reset", ("POST",), "operator: trust a quarantined peer again")
+SYNC: Final = Endpoint("/api/v1/sync", ("POST",), "operator: sync one peer, or all, now")
 CHECKPOINT: Final = Endpoint("/checkpoint", ("GET",), "the transparency log's signed checkpoint")
 TILE: Final = Endpoint("/tile/{path:path}", ("GET",), "a tlog-tiles hash tile or entry bundle")
 
 ENDPOINTS: Final = (
     ROOT, HEALTH, METRICS, GRAPHQL, GRAPHQL_WS, BLOCK, PUBLISH, ENTRIES, IMPORT, EXPORT, HEAD, BLOCKS, WELL_KNOWN,
-    CHECKPOINT, TILE,
+    PEERS, PEER, PEER_RESET, SYNC, CHECKPOINT, TILE,
 )
 """Every endpoint the service mounts."""

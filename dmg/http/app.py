@@ -60,11 +60,12 @@ def create_service_app(
     metrics: RequestMetrics,
     max_body_bytes: int,
     prepare: Callable[[BackendT], Awaitable[None]] | None = None,
+    finish: Callable[[BackendT], Awaitable[None]] | None = None,
 ) -> Starlette:
     """An app serving ``routes`` (besides ``/`` and ``/healthz``) over the backend ``open_backend`` gives.
 
     ``prepare`` runs on the opened backend before it is attached; if it fails, the backend is closed and the app
-    does not start.
+    does not start. ``finish`` runs when the app stops, before the backend is closed.
     """
 
     @contextlib.asynccontextmanager
@@ -74,7 +75,11 @@ def create_service_app(
             if prepare is not None:
                 await prepare(backend)
             service.attach(backend)
-            yield
+            try:
+                yield
+            finally:
+                if finish is not None:
+                    await finish(backend)
         finally:
             service.attach(None)
             await backend.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from typing import Final
 
 from starlette.exceptions import HTTPException
@@ -27,7 +28,7 @@ def retry_after_header(error: RateLimitedError) -> str:
     return str(max(1, math.ceil(error.retry_after)))
 
 
-def error_json(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_json(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 

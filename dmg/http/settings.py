@@ -5,8 +5,9 @@ least ``data_dir``, ``host`` and ``port``), its environment prefix and the varia
 :meth:`LayeredSettings.load` merges the layers, the first that sets a field winning: command-line flags,
 environment variables (prefix + the field's name in capitals), an optional TOML config file whose top-level keys
 are named like the fields, and the dataclass defaults. Text from the environment is converted to the field's type;
-a config file's values must already have it. Every problem raises :class:`~dmg.core.errors.ConfigError` naming
-where the value came from.
+a config file's values must already have it. A field typed as a tuple (``tuple[dict[str, Any], ...]``) is a list of
+tables that only a config file can set (``[[peers]]``). Every problem raises
+:class:`~dmg.core.errors.ConfigError` naming where the value came from.
 
 This module reads configuration only; it opens no data directory and binds no socket.
 """
@@ -56,7 +57,7 @@ class LayeredSettings:
     @classmethod
     def fields(cls) -> dict[str, type]:
         """Each setting's name and the type its text is converted to."""
-        return {item.name: _TYPES[str(item.type)] for item in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return {item.name: _type_of(str(item.type)) for item in dataclasses.fields(cls)}  # type: ignore[arg-type]
 
     @classmethod
     def load(
@@ -89,8 +90,14 @@ class LayeredSettings:
         return cls(**merged)
 
 
+def _type_of(annotation: str) -> type:
+    return tuple if annotation.startswith("tuple[") else _TYPES[annotation]
+
+
 def _from_text(text: str, kind: type, where: str) -> Any:
     """An environment variable's text as ``kind``."""
+    if kind is tuple:
+        raise ConfigError(f"{where}: a list of tables is set in the config file only")
     if kind is bool:
         if text.strip().lower() in _TRUE | _FALSE:
             return text.strip().lower() in _TRUE
@@ -107,6 +114,10 @@ def _from_toml(value: Any, kind: type, where: str) -> Any:
     """A config file's value, which must already have the right TOML type (an int may stand for a float)."""
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if kind is tuple:
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise ConfigError(f"{where}: must be a list of tables ([[...]] in TOML)")
+        return tuple(value)
     expected = str if kind is Path else kind
     if type(value) is not expected:
         names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}

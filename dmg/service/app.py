@@ -26,6 +26,7 @@ from dmg.http.metrics import CONTENT_TYPE
 from dmg.registry import Registry
 from dmg.service import blocks, discovery, gateway, publish, transparency
 from dmg.service.context import Service, service_of
+from dmg.service.extensions import load_extensions
 from dmg.service.graphql.view import RegistryGraphQL
 from dmg.service.routing import mount
 from dmg.service.settings import Settings
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> Starlette:
     """A new app (with its own metrics registry and event hub) serving the registry in ``settings.data_dir``."""
     service = Service(settings)
     graphql = RegistryGraphQL(service)
+    extensions = load_extensions(service)
 
     async def open_registry() -> Registry:
         return await Registry.open(
@@ -53,15 +55,24 @@ def create_app(settings: Settings) -> Starlette:
             reserved=settings.reserved,
         )
 
-    async def seed(registry: Registry) -> None:
+    async def start(registry: Registry) -> None:
         if settings.seed_samples:
             for published in await seed_samples(registry, settings.data_dir):
                 logger.info("published sample %s", published)
+        for extension in extensions:
+            if extension.start is not None:
+                await extension.start(registry)
+
+    async def stop(registry: Registry) -> None:
+        for extension in reversed(extensions):
+            if extension.stop is not None:
+                await extension.stop(registry)
 
     return create_service_app(
         service,
         open_backend=open_registry,
-        prepare=seed,
+        prepare=start,
+        finish=stop,
         routes=[
             mount(paths.METRICS, metrics),
             mount(paths.GRAPHQL, graphql),
@@ -71,6 +82,7 @@ def create_app(settings: Settings) -> Starlette:
             *discovery.routes,
             *publish.routes,
             *transparency.routes,
+            *(route for extension in extensions for route in extension.routes),
         ],
         metrics=service.metrics,
         max_body_bytes=settings.max_body_bytes,

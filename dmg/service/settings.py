@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from dmg.core.dxn import is_authority
 from dmg.core.errors import ConfigError
@@ -55,6 +55,13 @@ class Settings(LayeredSettings):
     checkpoint_origin: str = ""
     """The transparency log's origin line in signed checkpoints, also its key's name (no spaces, no ``+``); empty
     means ``dmg.local/<8 hex digits of the operator key's hash>``."""
+    admin_token: str = ""
+    """The bearer token of the operator API (``/api/v1/peers``, ``/api/v1/sync``); empty turns that API off."""
+    sync_interval: float = 30.0
+    """Seconds between syncs of each mirrored peer (a publish there also triggers one at once)."""
+    peers: tuple[dict[str, Any], ...] = ()
+    """Peers declared in the config file, ``[[peers]]`` tables with ``name``, ``url``, ``namespaces`` and optional
+    ``mode``, ``registry_key`` and ``token`` (see ``docs/federation.md``); added on start if not known yet."""
     reserved_namespaces: str = ""
     """Comma-separated namespaces (each covering those under it) that are claimed only with the operator's
     countersignature."""
@@ -69,6 +76,8 @@ class Settings(LayeredSettings):
             raise ConfigError(f"max_query_cost: {self.max_query_cost} must be at least 1")
         if self.write_rate < 0:
             raise ConfigError(f"write_rate: {self.write_rate} must not be negative (0 turns the limit off)")
+        if self.sync_interval <= 0:
+            raise ConfigError(f"sync_interval: {self.sync_interval} must be a positive number of seconds")
         if self.write_burst < 1:
             raise ConfigError(f"write_burst: {self.write_burst} must be at least 1")
         if "+" in self.checkpoint_origin or any(char.isspace() for char in self.checkpoint_origin):
