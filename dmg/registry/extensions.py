@@ -80,7 +80,8 @@ class Mirrors(Protocol):
 
 @functools.cache
 def _extensions() -> tuple[Any, ...]:
-    return tuple(entry_points(group=GROUP))
+    # A name declared by two installed distributions (an editable install and its checkout) counts once.
+    return tuple({point.name: point for point in reversed(entry_points(group=GROUP))}.values())
 
 
 async def extend(registry: Registry, data_dir: Path) -> None:

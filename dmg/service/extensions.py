@@ -31,7 +31,8 @@ class ServiceExtension:
 
 @functools.cache
 def _points() -> tuple[Any, ...]:
-    return tuple(entry_points(group=GROUP))
+    # A name declared by two installed distributions (an editable install and its checkout) counts once.
+    return tuple({point.name: point for point in reversed(entry_points(group=GROUP))}.values())
 
 
 def load_extensions(service: Service) -> list[ServiceExtension]:
