@@ -27,7 +27,7 @@ from federation.homelog import FederationMirrors, HomeLog
 from federation.peers import Mode, Peer, PeerStatus, Status
 from federation.routes import LocalWrites, check_new_routes, route
 from federation.state import FederationState
-from federation.sync import EquivocationError, PeerSync, SyncReport
+from federation.sync import CHUNK_TILES, EquivocationError, PeerSync, SyncReport
 
 PULL_FRESHNESS_MS: Final = 1000
 """A pull-through peer synced this recently is not asked again for a miss."""
@@ -49,6 +49,8 @@ class Federation:
         self._locks: dict[str, asyncio.Lock] = {}
         self._clients: dict[str, HttpClient] = {}
         self._pulled_at: dict[str, int] = {}
+        self.chunk_tiles = CHUNK_TILES
+        """Entry bundles proven and committed at a time (smaller in tests, to cut a sync into many commits)."""
 
     @classmethod
     async def attach(cls, registry: Registry, data_dir: Path) -> Federation:
@@ -124,7 +126,10 @@ class Federation:
                 raise EquivocationError(status.evidence[-1]) if status.evidence else DmgError(status.last_error)
             peer = await self.state.peer(name)
             try:
-                report = await PeerSync(self.registry, self.state, peer, self.client(peer), clock=self.clock).run()
+                client = self.client(peer)
+                report = await PeerSync(
+                    self.registry, self.state, peer, client, clock=self.clock, chunk_tiles=self.chunk_tiles
+                ).run()
             except EquivocationError as exc:
                 await self.state.quarantine(name, peer.origin, exc.evidence)
                 raise
@@ -177,6 +182,9 @@ class Federation:
 
     async def home_log(self, namespace: str) -> HomeLog | None:
         return await self.mirrors.home_log(namespace)
+
+    async def log(self, origin: str) -> HomeLog | None:
+        return await self.mirrors.log(origin)
 
     async def logs(self) -> list[tuple[HomeLog, list[str]]]:
         return await self.mirrors.logs()

@@ -73,6 +73,10 @@ class FederationMirrors:
         found = await self.state.home_log(origin)
         return None if found is None else HomeLog(self.state, origin, found.verifier_key)
 
+    async def log(self, origin: str) -> HomeLog | None:
+        found = await self.state.home_log(origin)
+        return None if found is None or not found.note else HomeLog(self.state, origin, found.verifier_key)
+
     async def logs(self) -> list[tuple[HomeLog, list[str]]]:
         by_origin: dict[str, list[str]] = {}
         for namespace, origin in (await self.state.mirrored_namespaces()).items():

@@ -118,8 +118,10 @@ class PeerSync:
         *,
         clock: Clock = now_ms,
         progress: Callable[[SyncReport], None] | None = None,
+        chunk_tiles: int = CHUNK_TILES,
     ) -> None:
         self.registry = registry
+        self.chunk_tiles = chunk_tiles
         self.state = state
         self.peer = peer
         self.client = client
@@ -187,6 +189,13 @@ class PeerSync:
                 raise EquivocationError(self._evidence("rollback", seen, signed, "a smaller tree than one it signed"))
             if signed.size == seen.size and signed.root != seen.root:
                 raise EquivocationError(self._evidence("fork", seen, signed, "two roots for one tree size"))
+            if signed.size > seen.size > 0:
+                proof = await self.client.consistency_proof(seen.size, signed.size)
+                try:
+                    verify_consistency(seen.size, signed.size, seen.root, signed.root, proof)
+                except ProofError as exc:
+                    why = f"a tree that does not extend one it signed before ({exc})"
+                    raise EquivocationError(self._evidence("fork", seen, signed, why)) from exc
         if signed.size < frontier.size:
             raise LyingPeerError(
                 f"peer {self.peer.name!r} signed a tree of {signed.size} leaves; {frontier.size} were already proven"
@@ -206,7 +215,7 @@ class PeerSync:
         chunk = _Chunk()
         working = frontier.copy()
         first_tile = working.size // TILE_WIDTH
-        for index in range(first_tile, first_tile + CHUNK_TILES):
+        for index in range(first_tile, first_tile + self.chunk_tiles):
             start = index * TILE_WIDTH
             if start >= signed.size:
                 break

@@ -23,6 +23,7 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Final, TypeVar
 
@@ -115,19 +116,25 @@ WS_PROTOCOL: Final = "graphql-transport-ws"
 MAX_EVENT_MESSAGE_BYTES: Final = 256 << 10
 """Largest subscription message read: one event carries an entry of at most 64 KiB, base64."""
 
-_CHECKPOINT_KEY: Final = "query CheckpointKey { checkpoint { verifierKey } }"
+# Every question about a transparency log names the log: null for the registry's own, or the origin of a home log
+# it mirrors (``Namespace.home``).
+_CHECKPOINT_KEY: Final = "query CheckpointKey($log: String) { checkpoint(log: $log) { verifierKey } }"
+_CHECKPOINT_NOTE: Final = "query CheckpointNote($log: String) { checkpoint(log: $log) { note } }"
 _CHECKPOINT_SIZE: Final = "query CheckpointSize { checkpoint { size } }"
-_CONSISTENCY: Final = "query Consistency($from: Int!, $to: Int!) { consistencyProof(from: $from, to: $to) }"
+_CONSISTENCY: Final = """
+query Consistency($from: Int!, $to: Int!, $log: String) { consistencyProof(from: $from, to: $to, log: $log) }"""
+_HOME: Final = "query Home($name: String!) { namespace(name: $name) { home } }"
 
 
 def _history_query(count: int) -> str:
-    """One query for the entries of ``count`` logs (``$log0``, ...), each with its proof in the tree of ``$size``."""
+    """One query for the entries of ``count`` logs (``$log0``, ...), each with its proof in the tree of ``$size``
+    of the transparency log ``$in``."""
     variables = "".join(f", $log{index}: String!" for index in range(count))
     fields = " ".join(
-        f"log{index}: history(dxn: $log{index}) {{ leafIndex envelope inclusionProof(size: $size) }}"
+        f"log{index}: history(dxn: $log{index}, log: $in) {{ leafIndex envelope inclusionProof(size: $size) }}"
         for index in range(count)
     )
-    return f"query History($size: Int!{variables}) {{ {fields} }}"
+    return f"query History($size: Int!, $in: String{variables}) {{ {fields} }}"
 
 
 # --- reading JSON answers -----------------------------------------------------------------------------------
@@ -260,7 +267,10 @@ class HttpClient:
         self.max_response_bytes = max_response_bytes
         self.progress: TransferProgress | None = None
         self.check_log = check_log
-        self.log = LogVerifier(self, self.base_url, trust or TrustPolicy.default())
+        self.trust = trust or TrustPolicy.default()
+        self.log = LogVerifier(self, self.base_url, self.trust)
+        self._home_logs: dict[str, LogVerifier] = {}
+        self._homes: dict[str, str | None] = {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -484,7 +494,7 @@ class HttpClient:
         if self.check_log:
             logged: set[CID] = set()
             for dxn in dict.fromkeys(dxn.base for dxn in wanted):
-                logs = await self.log.logs(dxn)
+                logs = await (await self._log_for(dxn)).logs(dxn)
                 for release in releases:
                     if release.entry.dxn == dxn:
                         logs.check_release(release.entry.version, release.entry.record, release.record)
@@ -531,6 +541,25 @@ class HttpClient:
 
     # --- the transparency log (a LogSource for dmg.client.transparency) ---------------------------------------
 
+    async def _log_for(self, dxn: DXN) -> LogVerifier:
+        """The log that vouches for ``dxn``: the registry's own, or the home log of a namespace it mirrors (then
+        checked against the home's key, pinned by its origin, never against the mirror's)."""
+        if dxn.authority not in self._homes:
+            home = await self._graphql(_HOME, {"name": dxn.authority}, "namespace")
+            origin = home.get("home") if isinstance(home, dict) else None
+            if origin is not None and (not isinstance(origin, str) or not origin or len(origin) > 1024):
+                raise MalformedResponseError("namespace: field 'home' must be a log origin or null")
+            self._homes[dxn.authority] = origin
+        origin = self._homes[dxn.authority]
+        if origin is None:
+            return self.log
+        verifier = self._home_logs.get(origin)
+        if verifier is None:
+            policy = replace(self.trust, registry_key=None)
+            verifier = LogVerifier(HomeLogSource(self, origin), f"log {origin}", policy)
+            self._home_logs[origin] = verifier
+        return verifier
+
     async def checkpoint_note(self) -> str:
         data = await self._request(
             "GET", paths.CHECKPOINT.url(), limit=MAX_CHECKPOINT_BYTES, headers={"Accept": "text/plain"}
@@ -541,16 +570,25 @@ class HttpClient:
             raise MalformedResponseError(f"{paths.CHECKPOINT.template}: the note is not UTF-8 text: {exc}") from exc
 
     async def log_verifier_key(self) -> str:
-        checkpoint = await self._graphql(_CHECKPOINT_KEY, {}, "checkpoint")
-        return _field(checkpoint, "verifierKey", str, "checkpoint")
+        return await self._verifier_key(None)
 
     async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
-        proof = await self._graphql(_CONSISTENCY, {"from": old_size, "to": new_size}, "consistencyProof")
-        return _hashes(proof, "consistencyProof")
+        return await self._consistency(old_size, new_size, None)
 
     async def proven_history(self, logs: Sequence[str], size: int) -> dict[str, list[ProvenEntry]]:
+        return await self._history(logs, size, None)
+
+    async def _verifier_key(self, log: str | None) -> str:
+        checkpoint = await self._graphql(_CHECKPOINT_KEY, {"log": log}, "checkpoint")
+        return _field(checkpoint, "verifierKey", str, "checkpoint")
+
+    async def _consistency(self, old_size: int, new_size: int, log: str | None) -> list[bytes]:
+        variables = {"from": old_size, "to": new_size, "log": log}
+        return _hashes(await self._graphql(_CONSISTENCY, variables, "consistencyProof"), "consistencyProof")
+
+    async def _history(self, logs: Sequence[str], size: int, log: str | None) -> dict[str, list[ProvenEntry]]:
         aliases = [f"log{index}" for index in range(len(logs))]
-        variables: dict[str, Any] = {"size": size, **dict(zip(aliases, logs, strict=True))}
+        variables: dict[str, Any] = {"size": size, "in": log, **dict(zip(aliases, logs, strict=True))}
         data = await self._graphql_data(_history_query(len(logs)), variables, aliases)
         history: dict[str, list[ProvenEntry]] = {}
         for alias, log in zip(aliases, logs, strict=True):
@@ -628,7 +666,8 @@ class HttpClient:
             selector = dxn.version_selector()
         resolution, envelope = await self._resolution(dxn, selector)
         if self.check_log:
-            await self.log.verify(dxn, selector, resolution.version, resolution.record, envelope, resolution.yanked)
+            log = await self._log_for(dxn)
+            await log.verify(dxn, selector, resolution.version, resolution.record, envelope, resolution.yanked)
         return resolution
 
     async def verify(self, dxn: DXN, selector: Version | Range | str | None = None) -> Verification:
@@ -636,7 +675,8 @@ class HttpClient:
         if selector is None:
             selector = dxn.version_selector()
         resolution, envelope = await self._resolution(dxn, selector)
-        return await self.log.verify(dxn, selector, resolution.version, resolution.record, envelope, resolution.yanked)
+        log = await self._log_for(dxn)
+        return await log.verify(dxn, selector, resolution.version, resolution.record, envelope, resolution.yanked)
 
     async def _resolution(self, dxn: DXN, selector: Version | Range | str | None) -> tuple[Resolution, Envelope]:
         variables = {"dxn": str(dxn.base), "range": None if selector is None else str(selector)}
@@ -659,7 +699,8 @@ class HttpClient:
         envelope, record = await self.record(claimed.record)
         check_resolution(dxn, version, claimed, record)
         if self.check_log:
-            await self.log.verify(dxn, version, version, claimed.record, envelope, claimed.yanked)
+            log = await self._log_for(dxn)
+            await log.verify(dxn, version, version, claimed.record, envelope, claimed.yanked)
         return ModuleInfo(
             claimed.record,
             record,
@@ -731,3 +772,25 @@ class HttpClient:
             _field(page_info, "hasNextPage", bool, "modules.pageInfo"),
             end_cursor,
         )
+
+
+class HomeLogSource:
+    """The home log ``origin`` as a mirror serves it (a :class:`~dmg.client.transparency.LogSource`): the home's
+    signed checkpoint and proofs in the home's tree, which the mirror cannot forge."""
+
+    def __init__(self, client: HttpClient, origin: str) -> None:
+        self.client = client
+        self.origin = origin
+
+    async def checkpoint_note(self) -> str:
+        checkpoint = await self.client._graphql(_CHECKPOINT_NOTE, {"log": self.origin}, "checkpoint")
+        return _field(checkpoint, "note", str, "checkpoint")
+
+    async def log_verifier_key(self) -> str:
+        return await self.client._verifier_key(self.origin)
+
+    async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        return await self.client._consistency(old_size, new_size, self.origin)
+
+    async def proven_history(self, logs: Sequence[str], size: int) -> dict[str, list[ProvenEntry]]:
+        return await self.client._history(logs, size, self.origin)

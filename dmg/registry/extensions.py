@@ -73,6 +73,10 @@ class Mirrors(Protocol):
         """The log of ``namespace``'s home, or None when ``namespace`` is this registry's own."""
         ...
 
+    async def log(self, origin: str) -> MirroredLog | None:
+        """The mirrored log named ``origin``, or None when no home of that name is mirrored here."""
+        ...
+
     async def logs(self) -> Sequence[tuple[MirroredLog, Sequence[str]]]:
         """Every mirrored home log with the namespaces it is home for."""
         ...

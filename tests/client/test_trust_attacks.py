@@ -14,23 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.responses import Response, StreamingResponse
 
-from dmg.api.results import EntryKind
 from dmg.authoring.publisher import PreparedRelease, claim, grant, release_bundle, revoke, unyank, yank
 from dmg.client.errors import (
     BlockMismatchError,
@@ -53,71 +49,15 @@ from dmg.core.envelope import Envelope
 from dmg.core.errors import BundleError, CARError, DmgError, SignatureError, TooLargeError, UnauthorizedError
 from dmg.core.keys import SigningKey
 from dmg.core.namelog import LogHead
-from dmg.core.records import Release, parse_entry
 from dmg.core.semver import Version
-from dmg.registry import OPERATOR_KEY_FILE, Registry
+from dmg.registry import OPERATOR_KEY_FILE
 from dmg.service.server import BackgroundServer
-from dmg.store.base import Commit, CommitEntry, ReleaseRow, SearchDocument
-from tests.support.registries import module_record
+from tests.support.proxy import Proxy
+from tests.support.registries import module_record, smuggle
 from tests.support.servers import serve, server_settings
 
 X = "com.example/function/x"
 DAY_MS = 24 * 60 * 60 * 1000
-GraphQLChange = Callable[[dict[str, Any], dict[str, Any]], Awaitable[dict[str, Any]]]
-Rewrite = Callable[[Request, httpx.Response], Awaitable[Response]]
-
-
-class Proxy:
-    """A man in the middle: forwards every request to ``upstream`` and lets a test rewrite the answers."""
-
-    def __init__(self) -> None:
-        self.upstream = ""
-        self.rewrites: dict[str, Rewrite] = {}
-        self.graphql_changes: list[tuple[str, GraphQLChange]] = []
-        self.app = Starlette(routes=[Route("/{path:path}", self.forward, methods=["GET", "POST"])])
-
-    def reset(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.rewrites.clear()
-        self.graphql_changes.clear()
-
-    async def fetch(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.upstream, timeout=10) as http:
-            return await http.request(method, path, **kwargs)
-
-    async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        answer = await self.fetch("POST", "/graphql", json={"query": query, "variables": variables})
-        data: dict[str, Any] = answer.json()["data"]
-        return data
-
-    async def forward(self, request: Request) -> Response:
-        body = await request.body()
-        headers = {name: value for name, value in request.headers.items() if name in ("content-type", "accept")}
-        answer = await self.fetch(
-            request.method, request.url.path, params=request.query_params.multi_items(), content=body, headers=headers
-        )
-        rewrite = self.rewrites.get(request.url.path)
-        if rewrite is not None:
-            return await rewrite(request, answer)
-        if request.url.path == "/graphql":
-            asked = json.loads(body)
-            for contains, change in self.graphql_changes:
-                if contains in asked["query"]:
-                    return JSONResponse(await change(asked, answer.json()))
-        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
-
-    def on(self, path: str, rewrite: Rewrite) -> None:
-        self.rewrites[path] = rewrite
-
-    def answer(self, path: str, body: bytes, media_type: str = "application/octet-stream") -> None:
-        async def fixed(request: Request, upstream: httpx.Response) -> Response:
-            return Response(bytes(body), media_type=media_type)
-
-        self.on(path, fixed)
-
-    def on_graphql(self, contains: str, change: GraphQLChange) -> None:
-        """Rewrite the answers to GraphQL operations whose text holds ``contains``."""
-        self.graphql_changes.append((contains, change))
 
 
 @dataclass
@@ -165,30 +105,6 @@ async def scene(tmp_path: Path, proxy_server: tuple[Proxy, str]) -> AsyncIterato
         proxy.reset(url)
         async with victim(proxy_url, tmp_path / "trust") as client, HttpClient(url, check_log=False) as writer:
             yield Scene(url, tmp_path / "registry", proxy, client, writer)
-
-
-async def smuggle(data_dir: Path, prepared: PreparedRelease) -> None:
-    """What a compromised registry does: append a release to its log and index without checking who signed it."""
-    entry = parse_entry(prepared.entry.payload)
-    assert isinstance(entry, Release)
-    async with await Registry.open(data_dir) as registry:
-        log = await registry.dxn_log(entry.dxn)
-        state = replace(
-            log,
-            head=LogHead(prepared.root, entry.seq, entry.time),
-            released={**log.released, entry.version: entry.record},
-        )
-        document = SearchDocument.from_payload(prepared.record_envelope.payload)
-        row = ReleaseRow(
-            str(entry.dxn), str(entry.version), entry.record, prepared.root, entry.time, "smuggled", document
-        )
-        commit = Commit(
-            blocks=list(prepared.blocks().items()),
-            entries=[CommitEntry(prepared.root, str(entry.dxn), EntryKind.DXN, entry.seq, entry.time)],
-            dxn_logs={str(entry.dxn): state},
-            releases=[row],
-        )
-        await registry.log.append(commit, [prepared.entry.block()[1]])
 
 
 def upstream_checkpoint(url: str) -> str:

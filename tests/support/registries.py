@@ -1,16 +1,23 @@
 """Filling an embedded registry (:class:`dmg.registry.Registry` on a data directory): module records made with
-test defaults, namespace claims, and releases prepared and published by a key."""
+test defaults, namespace claims, releases prepared and published by a key, and :func:`smuggle`, what a compromised
+registry does to its own log."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+from dmg.api.results import EntryKind
 from dmg.authoring.publisher import PreparedRelease, claim, release_bundle
 from dmg.core.bundle import Bundle
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.keys import SigningKey
-from dmg.core.records import FunctionSpec, ModuleRecord, Requirement
+from dmg.core.namelog import LogHead
+from dmg.core.records import FunctionSpec, ModuleRecord, Release, Requirement, parse_entry
 from dmg.core.semver import Version
 from dmg.registry import Registry
+from dmg.store.base import Commit, CommitEntry, ReleaseRow, SearchDocument
 
 
 def module_record(
@@ -57,3 +64,27 @@ async def publish(
     prepared = await prepare(registry, key, name, version, bundle, **kwargs)
     await registry.publish(prepared.root, prepared.blocks())
     return prepared
+
+
+async def smuggle(data_dir: Path, prepared: PreparedRelease) -> None:
+    """What a compromised registry does: append a release to its log and index without checking who signed it."""
+    entry = parse_entry(prepared.entry.payload)
+    assert isinstance(entry, Release)
+    async with await Registry.open(data_dir) as registry:
+        log = await registry.dxn_log(entry.dxn)
+        state = replace(
+            log,
+            head=LogHead(prepared.root, entry.seq, entry.time),
+            released={**log.released, entry.version: entry.record},
+        )
+        document = SearchDocument.from_payload(prepared.record_envelope.payload)
+        row = ReleaseRow(
+            str(entry.dxn), str(entry.version), entry.record, prepared.root, entry.time, "smuggled", document
+        )
+        commit = Commit(
+            blocks=list(prepared.blocks().items()),
+            entries=[CommitEntry(prepared.root, str(entry.dxn), EntryKind.DXN, entry.seq, entry.time)],
+            dxn_logs={str(entry.dxn): state},
+            releases=[row],
+        )
+        await registry.log.append(commit, [prepared.entry.block()[1]])

@@ -37,6 +37,7 @@ from dmg.http.graphql import TIMESTAMP_SCALAR, CodedSchema, Timestamp, printed, 
 from dmg.http.graphql_cost import CostRules, operation_limits
 from dmg.service.context import Service
 from dmg.service.graphql import graph, types
+from dmg.service.logs import home_of, leaf_in, proof_log, signed_checkpoint
 from dmg.service.names import parse_cid, parse_kind, parse_namespace
 
 SCHEMA_FILE: Final = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
@@ -62,7 +63,7 @@ async def load_module(info: ServiceInfo, dxn: DXN, version: str | None) -> types
     if chosen is None:
         return None
     _, record = await registry.record(chosen.record)
-    return types.Module.from_record(chosen, record)
+    return types.Module.from_record(chosen, record, await home_of(registry, dxn.authority))
 
 
 @strawberry.type
@@ -98,7 +99,8 @@ class Query:
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> types.ModuleConnection:
-        listing = await service(info).registry.search(
+        registry = service(info).registry
+        listing = await registry.search(
             query,
             namespace=None if namespace is None else parse_namespace(namespace),
             kind=None if kind is None else parse_kind(kind),
@@ -108,7 +110,12 @@ class Query:
         )
         return types.ModuleConnection(
             edges=[
-                types.ModuleEdge(cursor=item.cursor, node=types.Module.from_record(item.info, item.record))
+                types.ModuleEdge(
+                    cursor=item.cursor,
+                    node=types.Module.from_record(
+                        item.info, item.record, await home_of(registry, item.info.dxn.authority)
+                    ),
+                )
                 for item in listing.modules
             ],
             page_info=types.PageInfo(has_next_page=listing.has_next, end_cursor=listing.end_cursor),
@@ -123,18 +130,26 @@ class Query:
     @strawberry.field(
         description="The signed entries of a DXN's log (or of a namespace's log, given the bare namespace), in order."
     )
-    async def history(self, info: ServiceInfo, dxn: str) -> list[types.LogEntry]:
-        log = str(DXN.parse(dxn).base) if "/" in dxn else parse_namespace(dxn)
+    async def history(self, info: ServiceInfo, dxn: str, log: str | None = None) -> list[types.LogEntry]:
+        name = str(DXN.parse(dxn).base) if "/" in dxn else parse_namespace(dxn)
+        registry = service(info).registry
         entries = []
-        for stored, block in await service(info).registry.log_entries(log):
+        for stored, block in await registry.log_entries(name):
+            leaf = await leaf_in(registry, log, stored.cid, stored.leaf_index)
+            if leaf is None:
+                raise NotFoundError(f"entry {stored.cid} of {name} is not in the log {log!r}")
             envelope = Envelope.decode(block)
-            entries.append(types.LogEntry.from_entry(stored, envelope, parse_entry(envelope.payload)))
+            entry = types.LogEntry.from_entry(stored, envelope, parse_entry(envelope.payload))
+            entry.leaf_index, entry.proof_log = leaf, log
+            entries.append(entry)
         return entries
 
     @strawberry.field(description="A namespace's log head, its keys with their permissions, and its revoked keys.")
     async def namespace(self, info: ServiceInfo, name: str) -> types.Namespace:
-        state = await service(info).registry.namespace(parse_namespace(name))
+        registry = service(info).registry
+        state = await registry.namespace(parse_namespace(name))
         return types.Namespace(
+            home=await home_of(registry, state.namespace),
             name=state.namespace,
             head=types.LogHead(
                 cid=None if state.head.cid is None else str(state.head.cid),
@@ -150,19 +165,25 @@ class Query:
         )
 
     @strawberry.field(description="The latest signed checkpoint of the registry's transparency log.")
-    async def checkpoint(self, info: ServiceInfo) -> types.Checkpoint:
-        log = service(info).registry.log
-        return types.Checkpoint.from_signed(await log.checkpoint(), log.verifier_key)
+    async def checkpoint(self, info: ServiceInfo, log: str | None = None) -> types.Checkpoint:
+        signed, key = await signed_checkpoint(service(info).registry, log)
+        return types.Checkpoint.from_signed(signed, key)
 
     @strawberry.field(description="The inclusion proof of leaf `leaf` in the tree of `size` leaves: base64 hashes.")
-    async def inclusion_proof(self, info: ServiceInfo, leaf: int, size: int) -> list[str]:
-        return types.base64_hashes(await service(info).registry.log.inclusion_proof(leaf, size))
+    async def inclusion_proof(self, info: ServiceInfo, leaf: int, size: int, log: str | None = None) -> list[str]:
+        found = await proof_log(service(info).registry, log)
+        return types.base64_hashes(await found.inclusion_proof(leaf, size))
 
     @strawberry.field(description="The proof that the tree of `from` leaves is a prefix of the tree of `to` leaves.")
     async def consistency_proof(
-        self, info: ServiceInfo, from_: Annotated[int, strawberry.argument(name="from")], to: int
+        self,
+        info: ServiceInfo,
+        from_: Annotated[int, strawberry.argument(name="from")],
+        to: int,
+        log: str | None = None,
     ) -> list[str]:
-        return types.base64_hashes(await service(info).registry.log.consistency_proof(from_, to))
+        found = await proof_log(service(info).registry, log)
+        return types.base64_hashes(await found.consistency_proof(from_, to))
 
     @strawberry.field(
         description='Any stored block, decoded, in DAG-JSON form: CIDs as {"/": cid}, bytes as {"/": {"bytes": b64}}.'

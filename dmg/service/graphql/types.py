@@ -31,6 +31,7 @@ from dmg.core.records import (
     Yank,
 )
 from dmg.http.graphql import Timestamp
+from dmg.service.logs import proof_log
 
 
 def dag_json(value: Any) -> Any:
@@ -102,9 +103,14 @@ class Module:
     yank_reason: str
     published_at: Timestamp
     publisher: str = strawberry.field(description="did:key of the release entry's first signer.")
+    home: str | None = strawberry.field(
+        default=None,
+        description="The origin of the module's home log when this registry mirrors it (null: this registry is its "
+        "home); check it there with the log argument of checkpoint, history and the proofs.",
+    )
 
     @classmethod
-    def from_record(cls, info: VersionInfo, record: ModuleRecord) -> Module:
+    def from_record(cls, info: VersionInfo, record: ModuleRecord, home: str | None = None) -> Module:
         data = record.to_dict()
         return cls(
             dxn=str(record.dxn),
@@ -130,6 +136,7 @@ class Module:
             yank_reason=info.yank_reason,
             published_at=Timestamp(info.published_at),
             publisher=info.publisher,
+            home=home,
         )
 
 
@@ -183,7 +190,9 @@ def base64_hashes(hashes: list[bytes]) -> list[str]:
 class LogEntry:
     cid: str
     log: str
-    leaf_index: int = strawberry.field(description="The entry's leaf in the registry's transparency log.")
+    leaf_index: int = strawberry.field(
+        description="The entry's leaf in the registry's transparency log, or in the log `history` was asked about."
+    )
     envelope: str = strawberry.field(description="The signed envelope block, base64: the leaf's data.")
     seq: int
     time: Timestamp
@@ -198,6 +207,8 @@ class LogEntry:
     keys: list[str] | None = strawberry.field(description="Claim: the owners' did:keys.")
     permissions: list[str] | None = strawberry.field(description="Grant: the permissions given.")
     signers: list[str]
+    proof_log: strawberry.Private[str | None] = None
+    """The log the leaf index and proofs are in (None: this registry's)."""
 
     @strawberry.field(
         description="The entry's inclusion proof in the tree of `size` leaves (base64 hashes, leaf end first); "
@@ -206,7 +217,7 @@ class LogEntry:
     async def inclusion_proof(self, info: strawberry.Info, size: int) -> list[str] | None:
         if self.leaf_index >= size:
             return None
-        log = info.context["service"].registry.log
+        log = await proof_log(info.context["service"].registry, self.proof_log)
         return base64_hashes(await log.inclusion_proof(self.leaf_index, size))
 
     @classmethod
@@ -246,6 +257,9 @@ class NamespaceKey:
 @strawberry.type(description="Who may do what in a namespace; an unclaimed one has an empty log and no keys.")
 class Namespace:
     name: str
+    home: str | None = strawberry.field(
+        description="The origin of the home log of a namespace mirrored here (null: this registry is its home)."
+    )
     head: LogHead
     keys: list[NamespaceKey]
     revoked: list[str]
