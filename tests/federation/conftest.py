@@ -4,42 +4,17 @@ an embedded mirror whose federation syncs it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from dmg.core.bundle import Bundle
-from dmg.core.keys import SigningKey
 from dmg.registry import Registry
 from dmg.service.server import BackgroundServer
 from federation.core import Federation
 from federation.peers import Peer
+from tests.support.federation import NAMESPACE, Home
 from tests.support.proxy import Proxy
-from tests.support.registries import claim_namespace, publish
 from tests.support.servers import serve, server_settings
-
-NAMESPACE = "com.home"
-MODULE = f"{NAMESPACE}/function/shared"
-
-
-@dataclass
-class Home:
-    """A home registry on loopback (``url``), reached by the mirror through ``proxy`` (at ``proxied``)."""
-
-    data_dir: Path
-    url: str
-    proxy: Proxy
-    proxied: str
-
-    async def write(self, key: SigningKey, bundle: Bundle, *versions: str, name: str = MODULE) -> None:
-        """Publish ``versions`` of ``name`` at the home (claiming its namespace first if need be)."""
-        async with await Registry.open(self.data_dir) as registry:
-            namespace = name.split("/", 1)[0]
-            if (await registry.namespace(namespace)).head.cid is None:
-                await claim_namespace(registry, namespace, key)
-            for version in versions:
-                await publish(registry, key, name, version, bundle)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from dmg.service.server import BackgroundServer
 from federation.core import Federation
 from federation.peers import Mode, Peer, Status
 from federation.sync import EquivocationError, LyingPeerError
-from tests.federation.conftest import MODULE, NAMESPACE, Home
+from tests.support.federation import MODULE, NAMESPACE, Home
 from tests.support.registries import claim_namespace, prepare, publish, smuggle
 from tests.support.servers import server_settings, snapshot
 
