@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from dmg.client.errors import RegistryUnavailableError
 from dmg.client.http import HttpClient
@@ -182,6 +182,9 @@ class Federation:
 
     async def home_log(self, namespace: str) -> HomeLog | None:
         return await self.mirrors.home_log(namespace)
+
+    async def peer_statuses(self) -> list[dict[str, Any]]:
+        return await self.mirrors.peer_statuses()
 
     async def log(self, origin: str) -> HomeLog | None:
         return await self.mirrors.log(origin)

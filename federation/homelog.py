@@ -8,10 +8,11 @@ signed with the home's key, and proofs in the home's tree), so it never has to t
 
 from __future__ import annotations
 
+from typing import Any
+
 from dmg.core.cid import CID
 from dmg.core.errors import NotFoundError
 from dmg.core.tlog import ProofError, consistency_plan, inclusion_plan
-from federation.peers import PeerStatus
 from federation.state import FederationState
 
 
@@ -87,5 +88,5 @@ class FederationMirrors:
                 found.append((HomeLog(self.state, home.origin, home.verifier_key), by_origin[home.origin]))
         return found
 
-    async def peers(self) -> list[PeerStatus]:
-        return await self.state.statuses()
+    async def peer_statuses(self) -> list[dict[str, Any]]:
+        return [status.to_json() for status in await self.state.statuses()]

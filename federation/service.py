@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 from collections.abc import Mapping
@@ -24,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from dmg.api import paths
 from dmg.client.events import backoff, follow
-from dmg.core.errors import DmgError, UnauthorizedError
+from dmg.core.errors import DmgError
 from dmg.http.limits import read_body
 from dmg.registry import Registry
 from dmg.service.context import Service, service_of
@@ -198,10 +197,7 @@ class FederationService:
     # --- the operator API ---------------------------------------------------------------------------------------
 
     def _authorise(self, request: Request) -> None:
-        expected = self.service.settings.admin_token
-        given = request.headers.get("authorization", "")
-        if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-            raise UnauthorizedError("the operator API needs Authorization: Bearer <the server's admin_token>")
+        self.service.check_admin(request)
 
     async def _federation(self, request: Request, *, create: bool = False) -> Federation:
         registry = service_of(request).registry

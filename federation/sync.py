@@ -130,11 +130,12 @@ class PeerSync:
 
     async def run(self) -> SyncReport:
         report = SyncReport(self.peer.name)
-        discovery = await self.client.discovery()
-        verifier = await self._verifier(discovery)
-        report.origin, report.homes = verifier.name, discovery.homes
-        policy = HomeWrites(self.peer, discovery.homes)
+        verifier = await self._verifier(await self.client.discovery())
         signed = SignedCheckpoint.open(await self.client.checkpoint_note(), verifier)
+        # Homes are read after the checkpoint: every namespace with an entry in the tree it signs is claimed by then.
+        homes = (await self.client.discovery()).homes
+        report.origin, report.homes = verifier.name, homes
+        policy = HomeWrites(self.peer, homes)
         report.checkpoint_size = signed.size
         home = await self.state.home_log(verifier.name)
         size = 0 if home is None else home.size

@@ -155,6 +155,11 @@ class ConflictError(LogError):
     code = ErrorCode.CONFLICT
 
 
+class WriteRaceError(ConflictError):
+    """Another writer (another process on the same store) appended to the log between validating and committing;
+    validating again against the new state decides whether the write still stands."""
+
+
 class NotFoundError(DmgError):
     """A name, version, record or block does not exist."""
 

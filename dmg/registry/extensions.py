@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -75,6 +75,10 @@ class Mirrors(Protocol):
 
     async def log(self, origin: str) -> MirroredLog | None:
         """The mirrored log named ``origin``, or None when no home of that name is mirrored here."""
+        ...
+
+    async def peer_statuses(self) -> Sequence[Mapping[str, Any]]:
+        """Every peer with its routes, sync progress, status and evidence, as JSON values (operator information)."""
         ...
 
     async def logs(self) -> Sequence[tuple[MirroredLog, Sequence[str]]]:

@@ -46,7 +46,7 @@ from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.clock import Clock, now_ms
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
-from dmg.core.errors import DmgError, NotFoundError, RecordError
+from dmg.core.errors import DmgError, NotFoundError, RecordError, WriteRaceError
 from dmg.core.keys import SigningKey
 from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
 from dmg.core.records import DXNEntry, ModuleRecord, NamespaceClaim, NamespaceEntry, Release, parse_entry
@@ -64,6 +64,8 @@ from dmg.store.base import Commit, ModuleQuery, Store
 MODULES_LISTING: Final = "modules"
 """The listing name in the cursors of module searches."""
 MAX_EVENTS_PER_READ: Final = 1000
+WRITE_ATTEMPTS: Final = 3
+"""How often a write is validated and committed again when another process appended to the store first."""
 
 
 class Registry:
@@ -172,11 +174,19 @@ class Registry:
         """Apply the entries ``roots`` with the blocks ``submitted`` as one batch (``hashed``: all of them were checked
         against their CIDs already) under ``write_policy`` (default: the registry's); return the entries and how
         many blocks were new to the store."""
+        roots = list(roots)
         async with self._write_lock:
             policy = self.write_policy if write_policy is None else write_policy
-            batch = Batch(self.store, self.clock, policy, submitted, hashed=hashed)
-            entries = await batch.apply_entries(roots)
-            blocks_added = await self.log.append(batch.commit, batch.leaves)
+            for attempt in range(WRITE_ATTEMPTS):
+                batch = Batch(self.store, self.clock, policy, submitted, hashed=hashed)
+                entries = await batch.apply_entries(roots)
+                try:
+                    blocks_added = await self.log.append(batch.commit, batch.leaves)
+                    break
+                except WriteRaceError:
+                    # Another process wrote to the same store meanwhile: judge the batch again on the new state.
+                    if attempt == WRITE_ATTEMPTS - 1:
+                        raise
             if batch.commit.entries:
                 self.events.committed(batch.commit.tree_size + len(batch.commit.entries))
             return entries, blocks_added

@@ -6,10 +6,12 @@ while the app is running.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
+from dmg.core.errors import UnauthorizedError
 from dmg.registry import Registry
 from dmg.service.limits import WriteLimiter
 from dmg.service.metrics import Metrics
@@ -34,6 +36,13 @@ class Service:
 
     def attach(self, registry: Registry | None) -> None:
         self._registry = registry
+
+    def check_admin(self, connection: HTTPConnection) -> None:
+        """Refuse unless the request carries ``Authorization: Bearer <admin_token>`` (and there is a token)."""
+        expected = self.settings.admin_token
+        given = connection.headers.get("authorization", "")
+        if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            raise UnauthorizedError("this needs Authorization: Bearer <the server's admin_token>")
 
     def check_write(self, connection: HTTPConnection) -> None:
         """Count one write against the client's allowance; raise RateLimitedError when it is spent."""

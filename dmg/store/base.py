@@ -65,7 +65,7 @@ class Commit:
 
     ``namespaces`` and ``dxn_logs`` hold the new states of the logs the operation extended, keyed by log name.
     ``entries`` become leaves ``tree_size, tree_size + 1, ...`` of the transparency log; ``tree_nodes`` are the
-    subtrees they complete. A store refuses the commit with :class:`~dmg.core.errors.ConflictError` when it no
+    subtrees they complete. A store refuses the commit with :class:`~dmg.core.errors.WriteRaceError` when it no
     longer holds ``tree_size`` entries (another writer appended first).
     """
 

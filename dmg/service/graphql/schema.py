@@ -210,6 +210,16 @@ class Query:
         return await graph.dependents(service(info).registry, dxn, transitive=bool(transitive))
 
     @strawberry.field(
+        description="The peers this registry federates with (operator only: send Authorization: Bearer with the "
+        "server's admin_token); empty without federation."
+    )
+    async def peers(self, info: ServiceInfo) -> list[types.PeerType]:
+        own = service(info)
+        own.check_admin(info.context["request"])
+        mirrors = own.registry.mirrors
+        return [] if mirrors is None else [types.PeerType.from_json(item) for item in await mirrors.peer_statuses()]
+
+    @strawberry.field(
         description="The entries accepted after log position `after` (0: from the first), in log order: up to "
         "`first` of them; pass the last one's position as `after` for the next. The subscription `events` is the "
         "same, live."

@@ -9,6 +9,7 @@ resources, triggers) are ``JSON``; :func:`dag_json` renders stored blocks after 
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 import strawberry
@@ -290,6 +291,60 @@ class Checkpoint:
 @strawberry.type(description="The CID of an accepted log entry.")
 class EntryResult:
     cid: str
+
+
+@strawberry.type(description="Two signed checkpoints of one log that cannot both be true.")
+class PeerEvidence:
+    kind: str = strawberry.field(description="rollback or fork.")
+    first: str = strawberry.field(description="The checkpoint seen first, as signed.")
+    second: str = strawberry.field(description="The checkpoint that contradicts it, as signed.")
+    detail: str
+    time: Timestamp
+
+
+@strawberry.type(name="Peer", description="A registry this one federates with: its routes, sync progress, status.")
+class PeerType:
+    name: str
+    url: str
+    mode: str = strawberry.field(description="mirror or pull-through.")
+    namespaces: list[str] = strawberry.field(description="The namespace patterns routed to it.")
+    origin: str = strawberry.field(description="Its log's origin (empty before the first sync).")
+    status: str = strawberry.field(description="new, ok, failing or quarantined.")
+    homes: list[str] = strawberry.field(description="The namespaces it says it is the home of.")
+    last_error: str
+    failures: int
+    last_sync: Timestamp
+    synced_size: int = strawberry.field(description="Leaves of its log verified here.")
+    checkpoint_size: int = strawberry.field(description="Size of its newest checkpoint verified here.")
+    entries_taken: int
+    entries_refused: int
+    evidence: list[PeerEvidence]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PeerType:
+        return cls(
+            name=data["name"],
+            url=data["url"],
+            mode=data["mode"],
+            namespaces=list(data["namespaces"]),
+            origin=data["origin"],
+            status=data["status"],
+            homes=list(data["homes"]),
+            last_error=data["lastError"],
+            failures=data["failures"],
+            last_sync=Timestamp(data["lastSync"]),
+            synced_size=data["syncedSize"],
+            checkpoint_size=data["checkpointSize"],
+            entries_taken=data["entriesTaken"],
+            entries_refused=data["entriesRefused"],
+            evidence=[
+                PeerEvidence(
+                    kind=item["kind"], first=item["first"], second=item["second"], detail=item["detail"],
+                    time=Timestamp(item["time"]),
+                )
+                for item in data["evidence"]
+            ],
+        )
 
 
 @strawberry.type(description="A release just accepted by this registry.")

@@ -35,7 +35,7 @@ import aiosqlite
 from dmg.api.results import EntryKind, StoredEntry, StoreStats, VersionInfo
 from dmg.core.cid import CID
 from dmg.core.dxn import DXN
-from dmg.core.errors import ConflictError, StoreError
+from dmg.core.errors import ConflictError, StoreError, WriteRaceError
 from dmg.core.keys import PublicKey
 from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
 from dmg.core.semver import Version
@@ -422,7 +422,7 @@ class SQLiteStore:
         await db.execute("BEGIN IMMEDIATE")
         try:
             if commit.entries and await self.tree_size() != commit.tree_size:
-                raise ConflictError("another writer appended to the log first; retry")
+                raise WriteRaceError("another writer appended to the log first; retry")
             inserted = await db.executemany(
                 "INSERT OR IGNORE INTO blocks VALUES (?, ?)", [(c.bytes, d) for c, d in commit.blocks]
             )
