@@ -92,8 +92,8 @@ def key_id(name: str, public_key: Ed25519PublicKey) -> int:
     return int.from_bytes(hashlib.sha256(material).digest()[:4], "big")
 
 
-def _parse_key_string(text: str, prefix: str, what: str) -> tuple[str, int, bytes]:
-    """Split ``<prefix><name>+<hex id>+<base64(0x01 || 32 bytes)>``; return name, key ID and the 32 bytes."""
+def parse_key_string(text: str, prefix: str, what: str, algorithm: int = ALG_ED25519) -> tuple[str, int, bytes]:
+    """Split ``<prefix><name>+<hex id>+<base64(algorithm || 32 bytes)>``; return name, key ID and the 32 bytes."""
     if not isinstance(text, str) or not text.startswith(prefix):
         raise KeyFileError(f"{what} must start with {prefix!r}" if prefix else f"{what} must be a string")
     # Names hold no '+', so the first two '+' delimit the fields; the base64 key may hold more.
@@ -107,8 +107,8 @@ def _parse_key_string(text: str, prefix: str, what: str) -> tuple[str, int, byte
     key = _decode_base64(encoded)
     if not key:
         raise KeyFileError(f"{what} for {name!r}: the key is not standard base64")
-    if key[0] != ALG_ED25519:
-        raise KeyFileError(f"{what} for {name!r}: unsupported key algorithm {key[0]}; only Ed25519 (1) is")
+    if key[0] != algorithm:
+        raise KeyFileError(f"{what} for {name!r}: key algorithm {key[0]}; expected {algorithm}")
     if len(key) != 33:
         raise KeyFileError(f"{what} for {name!r}: an Ed25519 key is 32 bytes, not {len(key) - 1}")
     return name, int(hex_id, 16), key[1:]
@@ -139,7 +139,7 @@ class NoteVerifier:
     @classmethod
     def from_vkey(cls, text: str) -> NoteVerifier:
         """Parse a verifier key ``<name>+<hex key ID>+<base64(0x01 || public key)>``."""
-        name, claimed_id, raw = _parse_key_string(text, "", "verifier key")
+        name, claimed_id, raw = parse_key_string(text, "", "verifier key")
         verifier = cls(name, Ed25519PublicKey.from_public_bytes(raw))
         if verifier.key_id != claimed_id:
             raise KeyFileError(
@@ -181,7 +181,7 @@ class NoteSigner:
     @classmethod
     def from_skey(cls, text: str) -> NoteSigner:
         """Parse a signer key ``PRIVATE+KEY+<name>+<hex key ID>+<base64(0x01 || seed)>``."""
-        name, claimed_id, seed = _parse_key_string(text, PRIVATE_KEY_PREFIX, "signer key")
+        name, claimed_id, seed = parse_key_string(text, PRIVATE_KEY_PREFIX, "signer key")
         signer = cls(name, Ed25519PrivateKey.from_private_bytes(seed))
         if signer.key_id != claimed_id:
             raise KeyFileError(
