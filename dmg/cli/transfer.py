@@ -86,7 +86,8 @@ async def _export(client: RegistryClient, dxns: list[DXN]) -> bytes:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="CAR file to write.")
 @json_option
 def export(targets: tuple[str, ...], registry: str | None, out: str, as_json: bool) -> None:
-    """Write a CAR with the selected versions, their records, bundles and signed log entries."""
+    """Write a CAR with the selected versions: the signed logs up to them and their later yanks, and the record
+    and bundle of every release in those logs; it imports into an empty registry."""
     dxns = [DXN.parse(text) for text in targets]
     path = Path(out)
     if path.exists():

@@ -478,8 +478,10 @@ class HttpClient:
         )
 
     async def export(self, dxns: Iterable[DXN]) -> bytes:
-        """A CAR of the selected versions; every block, entry, record and bundle in it is verified, and every entry
-        must be in the registry's transparency log, before it is returned."""
+        """A CAR of the selected versions that imports into an empty registry (:func:`verified_export`: every block,
+        entry, record and bundle in it verified, its logs replayed from empty); and, checked against the registry's
+        transparency log, every entry in it is in the log, every release is the log's, and every version it carries
+        has the yank status the log gives it (so a mirror does not resolve a version yanked here)."""
         wanted = list(dxns)
         data = await self._request(
             "GET",
@@ -497,7 +499,13 @@ class HttpClient:
                 logs = await (await self._log_for(dxn)).logs(dxn)
                 for release in releases:
                     if release.entry.dxn == dxn:
-                        logs.check_release(release.entry.version, release.entry.record, release.record)
+                        version = release.entry.version
+                        logs.check_release(version, release.entry.record, release.record)
+                        if release.yanked != (version in logs.dxn_log.yanked):
+                            raise RecordMismatchError(
+                                f"the export leaves {dxn}@{version} {'yanked' if release.yanked else 'not yanked'}; "
+                                f"the registry's signed log of {logs.checkpoint.size} entries says otherwise"
+                            )
                 logged |= logs.entries
             stray = next((root for root in car.roots if root not in logged), None)
             if stray is not None:

@@ -7,16 +7,18 @@ A registry is a cache of signed, content-addressed data; it is never trusted to 
   verified (:func:`verified_record`, :func:`verified_entry`);
 - what the server *says* about a record (its DXN, version and bundle when resolving; the head of a log; the
   entries, records and bundles of an export) must agree with the signed data itself and with what was asked
-  (:func:`check_resolution`, :func:`check_log_head`, :func:`verified_export`).
+  (:func:`check_resolution`, :func:`check_log_head`, :func:`verified_export`);
+- an export must import into an empty registry: its logs are replayed from empty, as the importer will
+  (:func:`verified_export`).
 
 A failed check raises :class:`BlockMismatchError`, :class:`RecordMismatchError` (genuine signed data that is not
 what the server claimed it was) or the codec's, envelope's and record's own typed errors. Answers that do not
 follow the HTTP contract at all raise :class:`MalformedResponseError`.
 
-What this module does not judge: whether the keys that signed held a permission in their namespace, and whether
-what the server says about versions and yanks is the truth. Both need the logs' whole history, anchored in the
-registry's signed transparency log: :mod:`dmg.client.transparency` checks them. Search rankings are reported as
-the server gave them.
+What this module does not judge, outside an export (which carries its logs): whether the keys that signed held a
+permission in their namespace, and whether what the server says about versions and yanks is the truth. Both need
+the logs' whole history, anchored in the registry's signed transparency log: :mod:`dmg.client.transparency` checks
+them, also whether an export leaves out a yank. Search rankings are reported as the server gave them.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from dmg.core.car import Car
 from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
-from dmg.core.errors import BundleError, CIDError
-from dmg.core.namelog import LogHead
+from dmg.core.errors import BundleError, CIDError, ConflictError, LogError, UnauthorizedError
+from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
 from dmg.core.records import DXNEntry, ModuleRecord, NamespaceEntry, Release, parse_entry
+from dmg.core.selection import select_version
 from dmg.core.semver import Range, Version
 
 
@@ -136,26 +139,29 @@ def check_log_head(log: str, head: LogHead, entry: NamespaceEntry | DXNEntry) ->
 
 @dataclass(frozen=True)
 class ExportedRelease:
-    """A release found in an exported CAR: the entry, and its record's verified envelope."""
+    """A release found in an exported CAR: the entry, its record's verified envelope, and whether the CAR's log
+    leaves the version yanked."""
 
     entry: Release
     record: Envelope
+    yanked: bool
 
 
-def verified_export(car: Car, dxns: Iterable[DXN]) -> list[ExportedRelease]:
-    """The releases in ``car`` after checking that its roots are signed log entries present in it, that each
-    release's record is there, signed and for that release, that each record's bundle is there whole and matches
-    the record (sizes and SHA-256), and that a release matches each requested DXN. The importer re-verifies it all
-    anyway; whether the entries are in the registry's log is :mod:`dmg.client.transparency`'s question."""
-    releases: list[ExportedRelease] = []
+def _replayed(car: Car) -> tuple[dict[str, DXNLogState], list[tuple[Release, Envelope]]]:
+    """The DXN logs of ``car``, every root checked and applied in order to logs starting empty, as a registry
+    importing the CAR from empty applies them; and each release with its record's envelope, checked against the
+    release and whole bundle."""
+    namespaces: dict[str, NamespaceState] = {}
+    dxn_logs: dict[str, DXNLogState] = {}
+    releases: list[tuple[Release, Envelope]] = []
     for root in car.roots:
         if root not in car.blocks:
             raise RecordMismatchError(f"the exported CAR names the entry {root} as a root but lacks its block")
-        _, entry = verified_entry(root, car.blocks[root])
+        envelope, entry = verified_entry(root, car.blocks[root])
         if isinstance(entry, Release):
             if entry.record not in car.blocks:
                 raise RecordMismatchError(f"the exported CAR lacks the record {entry.record} of {entry.dxn}")
-            envelope, record = verified_record(entry.record, car.blocks[entry.record])
+            record_envelope, record = verified_record(entry.record, car.blocks[entry.record])
             if record.dxn != entry.dxn or record.version != entry.version:
                 raise RecordMismatchError(
                     f"the exported release of {entry.dxn}@{entry.version} links a record for "
@@ -167,20 +173,37 @@ def verified_export(car: Car, dxns: Iterable[DXN]) -> list[ExportedRelease]:
                 raise BundleError(
                     f"the exported bundle of {entry.dxn}@{entry.version} is not its record's: {exc}"
                 ) from exc
-            releases.append(ExportedRelease(entry, envelope))
+            releases.append((entry, record_envelope))
+        namespace = namespaces.get(entry.namespace, NamespaceState(entry.namespace))
+        try:
+            if isinstance(entry, NamespaceEntry):
+                namespaces[entry.namespace] = namespace.apply(root, entry, envelope.signers)
+            else:
+                log = dxn_logs.get(entry.log_name, DXNLogState(entry.dxn))
+                dxn_logs[entry.log_name] = log.apply(root, entry, envelope.signers, namespace)
+        except (LogError, UnauthorizedError, ConflictError) as exc:  # what namelog raises
+            raise type(exc)(
+                f"the exported CAR does not import into an empty registry at {entry.log_name} #{entry.seq}: {exc}"
+            ) from exc
+    return dxn_logs, releases
+
+
+def verified_export(car: Car, dxns: Iterable[DXN]) -> list[ExportedRelease]:
+    """The releases in ``car`` after checking that it imports into an empty registry that then resolves each of
+    ``dxns`` as asked: its roots are signed log entries present in it, which replay (:mod:`dmg.core.namelog`)
+    from empty logs in root order, each namespace's from its claim, each DXN log from its first entry, every
+    entry authorised by its namespace as it stands then; each release's record is there, signed and for that
+    release, with its bundle there whole and matching the record (sizes and SHA-256); and each requested DXN
+    selects a version among the CAR's releases with the yanks the CAR holds. The importer re-verifies it all
+    anyway; whether the entries are in the registry's log, and whether the CAR leaves out yanks the log holds,
+    are :mod:`dmg.client.transparency`'s questions."""
+    dxn_logs, releases = _replayed(car)
     for dxn in dxns:
-        selector = dxn.version_selector()
-        matching = [
-            release
-            for release in releases
-            if release.entry.dxn == dxn.base
-            and release.entry.version is not None
-            and (not isinstance(selector, Version | Range) or _selects(selector, release.entry.version))
-        ]
-        if not matching:
+        log = dxn_logs.get(str(dxn.base))
+        logged = [] if log is None else [(version, version in log.yanked) for version in log.released]
+        if select_version(logged, dxn.version_selector()) is None:
             raise RecordMismatchError(f"the exported CAR holds no release of {dxn}")
-    return releases
-
-
-def _selects(selector: Version | Range, version: Version) -> bool:
-    return version == selector if isinstance(selector, Version) else selector.contains(version)
+    return [
+        ExportedRelease(entry, envelope, entry.version in dxn_logs[entry.log_name].yanked)
+        for entry, envelope in releases
+    ]

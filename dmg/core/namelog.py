@@ -12,13 +12,15 @@ entry for another log), :class:`UnauthorizedError` when no signer holds the need
 :class:`ConflictError` for a version released twice (ever, also after a yank) or a yank of what was never released.
 States are immutable values, so a caller can validate a whole batch and store nothing if any entry fails.
 
+:func:`exported_prefix` says how much of a DXN log an export of some of its versions carries.
+
 Signatures must already be verified (:meth:`dmg.core.envelope.Envelope.verify`); this module checks who signed,
 not whether the signatures are genuine. It does no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -194,3 +196,26 @@ class DXNLogState:
                 raise ConflictError(f"{self.dxn}@{version} is not yanked")
             del yanked[version]
         return replace(self, head=head, yanked=MappingProxyType(yanked))
+
+
+def exported_prefix(entries: Sequence[DXNEntry], versions: Collection[Version]) -> int:
+    """How many entries of a DXN log (``entries``, in log order) an export of ``versions`` carries: the first
+    through the last entry about a version the export carries (its release, or a later yank or unyank of it).
+
+    A log is a hash chain, so only a prefix of it can be imported; every version released in that prefix comes
+    with it, and so do that version's later yanks and unyanks (which may bring further releases along). A registry
+    importing the prefix therefore gives every version it receives the yank status this log gives it now.
+    Each of ``versions`` must be released in ``entries``.
+    """
+    last = {entry.version: index for index, entry in enumerate(entries)}
+    unreleased = [version for version in versions if version not in last]
+    if unreleased:
+        raise LogError(f"version {unreleased[0]} is not released in this log")
+    end = max((last[version] + 1 for version in versions), default=0)
+    index = 0
+    while index < end:  # ``end`` grows while the walk finds releases with later entries
+        entry = entries[index]
+        if isinstance(entry, Release):
+            end = max(end, last[entry.version] + 1)
+        index += 1
+    return end

@@ -1,13 +1,20 @@
 """GraphQL plumbing shared by the services' APIs: error codes, the schema base, its extensions, the ASGI view.
 
-Every GraphQL error leaving a service carries ``extensions.code``: the :class:`~dmg.core.errors.DmgError` code when
-a resolver raised one, the code a validation rule gave (``TOO_LARGE`` for the operation limits), ``BAD_REQUEST``
-for other invalid documents, and ``INTERNAL`` (message withheld, details in the server log) for bugs
-(:func:`coded`). A :class:`CodedSchema` says how its errors are coded (a service may add extensions of its own by
-overriding :meth:`CodedSchema.code`), logs only the errors that are bugs, and runs the standard extensions
-(:func:`schema_extensions`: a token limit, parse and validation caches, the service's validation rules and
-:class:`ErrorCodes`). :class:`CodedGraphQL` is the view serving such a schema, which codes errors once more on the
-way out, also for a request it refuses before executing anything.
+Every GraphQL error leaving a service carries ``extensions.code``, over HTTP and over the graphql-transport-ws
+WebSocket alike: the :class:`~dmg.core.errors.DmgError` code when a resolver raised one, the code a validation rule
+gave (``TOO_LARGE`` for the operation limits), ``BAD_REQUEST`` for other invalid requests (a document that does not
+parse or validate, variables of the wrong type, an unknown operation name), and ``INTERNAL`` (message withheld,
+details in the server log) for bugs (:func:`coded`). A :class:`CodedSchema` says how its errors are coded (a service
+may add extensions of its own by overriding :meth:`CodedSchema.code`), logs only the errors that are bugs, and runs
+the standard extensions (:func:`schema_extensions`: a token limit, parse and validation caches, the service's
+validation rules and :class:`ErrorCodes`, which codes each result of an operation, and each result a subscription
+streams). :class:`CodedGraphQL` is the view serving such a schema, which codes errors once more on the way out of
+HTTP, also for a request it refuses before executing anything.
+
+Over graphql-transport-ws, an error before execution (the document does not parse or validate, the operation is
+not in it) is the protocol's ``error`` message for that operation, with the coded errors as its payload, as the
+``graphql-ws`` reference server answers validation errors; errors during execution are in the ``next`` message's
+``errors``. The socket stays open for the connection's other operations.
 
 Also here: :data:`Timestamp`, the scalar both APIs use for times, and :func:`schema_command`, what
 ``python -m <schema module> [--write]`` does with the checked-in SDL. The schemas themselves are the services'.
@@ -16,21 +23,26 @@ Also here: :data:`Timestamp`, the scalar both APIs use for times, and :func:`sch
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Final, NewType
 
 import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, ValidationRule
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL, HTTPException  # the exception class strawberry.asgi itself catches
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types import ExecutionContext, ExecutionResult, StreamExecutionResult
+from strawberry.types.graphql import OperationType
 
 from dmg.core.errors import DmgError, ErrorCode
 from dmg.http.responses import CODE_BY_STATUS
@@ -48,15 +60,26 @@ TIMESTAMP_SCALAR: Final = strawberry.scalar(
 )
 
 
+REQUEST_ERRORS: Final = (GraphQLError, CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
+"""What strawberry and graphql-core raise, and wrap, for a request that cannot run (variables that do not coerce,
+an operation name not in the document, no query): the caller's mistake, never a bug."""
+
+
+def is_bug(error: GraphQLError) -> bool:
+    """Whether ``error`` comes from an exception that is neither a :class:`DmgError` nor a request error."""
+    original = error.original_error
+    return original is not None and not isinstance(original, (DmgError, *REQUEST_ERRORS))
+
+
 def coded(error: GraphQLError) -> GraphQLError:
     """``error`` with ``extensions.code`` set, and with the message withheld when it is a bug."""
     original = error.original_error
     if isinstance(original, DmgError):
         code, message = original.code, str(original)
-    elif original is None:
-        code, message = (error.extensions or {}).get("code", ErrorCode.BAD_REQUEST), error.message
-    else:
+    elif is_bug(error):
         code, message = ErrorCode.INTERNAL, "internal error; the server's log has the details"
+    else:
+        code, message = (error.extensions or {}).get("code", ErrorCode.BAD_REQUEST), error.message
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -76,25 +99,65 @@ class CodedSchema(strawberry.Schema):
         return coded(error)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        unexpected = [
-            error
-            for error in errors
-            if error.original_error is not None and not isinstance(error.original_error, DmgError)
-        ]
-        super().process_errors(unexpected, execution_context)
+        super().process_errors([error for error in errors if is_bug(error)], execution_context)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """As strawberry's, but never a subscription: executed at once (HTTP), a subscription has no result to give
+        (its field is a stream) and failed as a bug; refused, it is a request error. Subscriptions are streamed
+        (:meth:`stream`, the WebSocket)."""
+        allowed = set(OperationType) if allowed_operation_types is None else set(allowed_operation_types)
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
 
 
 class ErrorCodes(SchemaExtension):
-    """Codes every error of a result as its schema, a :class:`CodedSchema`, says."""
+    """Codes every error of a result as its schema, a :class:`CodedSchema`, says: the result of an operation
+    executed at once (HTTP), and each result :meth:`strawberry.Schema.stream` yields (every operation over
+    graphql-transport-ws, and each event of a subscription), before the transport formats it."""
+
+    def _code(self, result: object) -> None:
+        # Incremental-delivery frames (@defer, @stream; not enabled) nest their errors and are left alone.
+        if isinstance(result, ExecutionResult | GraphQLExecutionResult) and result.errors:
+            schema = self.execution_context.schema
+            assert isinstance(schema, CodedSchema)
+            result.errors = [schema.code(error) for error in result.errors]
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            schema = self.execution_context.schema
-            assert isinstance(schema, CodedSchema)
-            result.errors = [schema.code(error) for error in errors]
+        self._code(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        self._code(result)
+        yield
+
+
+class CodedParserCache(ParserCache):
+    """strawberry's :class:`ParserCache`, except that a document that does not parse is left for strawberry to parse
+    again: strawberry then answers the syntax error like an invalid document (a result with errors, which
+    :class:`ErrorCodes` codes ``BAD_REQUEST``), whereas raised from the cache it escaped every hook, and a WebSocket
+    operation ended with no error at all. Only documents that fail are parsed twice; the token limit bounds both."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with suppress(GraphQLError):  # strawberry's own parse raises it again, where it is answered
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        yield
 
 
 def schema_extensions(
@@ -103,13 +166,11 @@ def schema_extensions(
     """A token limit, parsing and validation cached per query text (LRU, bounded), ``rules`` added to validation,
     and :class:`ErrorCodes`.
 
-    Pass the same rule classes for the life of a schema, so that cached validations are found again. A syntax
-    error raised by the parser cache escapes every extension hook, so :class:`ErrorCodes` cannot code it; the view
-    (:class:`CodedGraphQL`) codes errors once more on the way out.
+    Pass the same rule classes for the life of a schema, so that cached validations are found again.
     """
     return [
         lambda: MaxTokensLimiter(MAX_QUERY_TOKENS),
-        lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
+        lambda: CodedParserCache(maxsize=QUERY_CACHE_SIZE),
         lambda: AddValidationRules(list(rules)),
         lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
         ErrorCodes,

@@ -40,7 +40,7 @@ from dmg.api.results import (
     choose_version,
     listed_info,
 )
-from dmg.core import codec
+from dmg.core.bundle import bundle_block_cids
 from dmg.core.car import read_car, write_car
 from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.clock import Clock, now_ms
@@ -48,9 +48,10 @@ from dmg.core.dxn import DXN
 from dmg.core.envelope import Envelope
 from dmg.core.errors import DmgError, NotFoundError, RecordError, WriteRaceError
 from dmg.core.keys import SigningKey
-from dmg.core.namelog import DXNLogState, LogHead, NamespaceState
+from dmg.core.namelog import DXNLogState, LogHead, NamespaceState, exported_prefix
 from dmg.core.records import DXNEntry, ModuleRecord, NamespaceClaim, NamespaceEntry, Release, parse_entry
 from dmg.core.selection import Selector
+from dmg.core.semver import Version
 from dmg.registry.batch import Batch
 from dmg.registry.events import EventFeed
 from dmg.registry.extensions import Mirrors, Upstream, extend
@@ -384,26 +385,41 @@ class Registry:
     # --- transfer and checks ----------------------------------------------------------------------------------
 
     async def export(self, dxns: Iterable[DXN]) -> bytes:
-        """A CAR of the resolved versions: roots are the log entries (namespace log, DXN log up to each release)
-        in acceptance order; blocks add each record and bundle."""
+        """A CAR that a registry imports from empty, to hold each selected version (``dxns`` resolved here) with
+        the yank status it has here.
+
+        Roots are log entries in acceptance order: each namespace log whole, and each DXN log from its first entry
+        through the last about a version the export carries (:func:`~dmg.core.namelog.exported_prefix`: the
+        selected versions, the earlier releases the chain passes through, and their later yanks and unyanks).
+        Blocks add every carried release's record and whole bundle, since a registry accepts a release only with
+        both.
+        """
+        selected: dict[DXN, set[Version]] = {}
+        for dxn in dxns:
+            selected.setdefault(dxn.base, set()).add((await self.resolve(dxn)).version)
         entries: dict[CID, StoredEntry] = {}
         blocks: dict[CID, bytes] = {}
-        for dxn in dxns:
-            resolution = await self.resolve(dxn)
-            info = await self.store.version(dxn.base, str(resolution.version))
-            if info is None:
-                raise NotFoundError(f"{dxn.base}@{resolution.version} is not in the version index; run dmg fsck")
-            dxn_entries = await self.store.log_entries(str(dxn.base))
-            released_at = next(entry.position for entry in dxn_entries if entry.cid == info.entry)
-            for entry in await self.store.log_entries(dxn.authority) + dxn_entries:
-                if entry.position <= released_at or entry.log == dxn.authority:
-                    entries[entry.cid] = entry
-            index_data = await self.get_block(resolution.bundle)
-            for cid in (resolution.record, resolution.bundle, *codec.decode(index_data)["chunks"]):
-                blocks[cid] = await self.get_block(cid)
+        for dxn, versions in selected.items():
+            log = await self.log_entries(str(dxn))
+            # A DXN log holds DXN entries only (the batch saw to it), so the two lists line up.
+            parsed = [
+                entry for _, data in log if isinstance(entry := parse_entry(Envelope.decode(data).payload), DXNEntry)
+            ]
+            carried = exported_prefix(parsed, versions)
+            for (stored, data), entry in zip(log[:carried], parsed[:carried], strict=True):
+                entries[stored.cid] = stored
+                blocks[stored.cid] = data
+                if isinstance(entry, Release):
+                    record_data = await self.get_block(entry.record)
+                    blocks[entry.record] = record_data
+                    bundle = ModuleRecord.from_dict(Envelope.decode(record_data).payload).bundle
+                    if bundle not in blocks:  # versions often share a bundle
+                        for cid in bundle_block_cids(await self.get_block(bundle)):
+                            blocks[cid] = await self.get_block(cid)
+            for stored, data in await self.log_entries(dxn.authority):
+                entries[stored.cid] = stored
+                blocks[stored.cid] = data
         roots = [entry.cid for entry in sorted(entries.values(), key=lambda entry: entry.position)]
-        for cid in roots:
-            blocks[cid] = await self.get_block(cid)
         return write_car(roots, blocks.items())
 
     async def fsck(self) -> FsckReport:

@@ -110,11 +110,12 @@ def test_the_whole_flow_against_registry_services(
     exported = dmg_json("export", f"{NAME}@0.2.0", NAME, "--registry", registry_url, "--out", str(car))
     assert exported["bytes"] == car.stat().st_size > PROGRESS_THRESHOLD  # type: ignore[index,operator]
     imported = dmg_json("import", str(car), "--registry", mirror_url)
-    # the claim and both releases; the yank came after the last release exported, so it stays home
-    assert imported["entriesAdded"] == 3  # type: ignore[index]
-    assert dmg_json("import", str(car), "--registry", mirror_url)["entriesKnown"] == 3  # type: ignore[index]
+    # the claim, both releases and the later yank of 0.2.0: the mirror knows 0.2.0 is yanked
+    assert imported["entriesAdded"] == 4  # type: ignore[index]
+    assert dmg_json("import", str(car), "--registry", mirror_url)["entriesKnown"] == 4  # type: ignore[index]
     mirrored = dmg_json("resolve", f"{NAME}@0.2.0", "--registry", mirror_url)
-    assert mirrored["cid"] == second["cid"] and mirrored["yanked"] is False  # type: ignore[index]
+    assert mirrored["cid"] == second["cid"] and mirrored["yanked"] is True  # type: ignore[index]
+    assert dmg_json("resolve", NAME, "--registry", mirror_url)["version"] == "0.1.0"  # type: ignore[index]
     assert dmg_json("show", f"{NAME}@0.1.0", "--registry", mirror_url)["cid"] == first["cid"]  # type: ignore[index]
 
 

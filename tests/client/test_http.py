@@ -33,6 +33,7 @@ from dmg.core.envelope import Envelope, Signature, signing_input
 from dmg.core.errors import (
     ConflictError,
     DmgError,
+    LogError,
     NotFoundError,
     RateLimitedError,
     SignatureError,
@@ -409,6 +410,34 @@ async def test_export_is_verified_before_it_is_returned(
     server.on("GET", "/api/v1/export", Response(without_root))
     with pytest.raises(RecordMismatchError, match=f"names the entry {namespace.cid} as a root but lacks its block"):
         await client.export([DXN.parse(NAME)])
+
+
+async def test_an_export_must_import_into_an_empty_registry(
+    hostile: tuple[Hostile, HttpClient], key: SigningKey, bundle: Bundle
+) -> None:
+    """The logs in an exported CAR are replayed from empty, as the importer will replay them."""
+    server, client = hostile
+    namespace = claim("com.example", [key], LogHead(), 1_000)
+    first = signed_release(key, bundle)
+    second = release_bundle(
+        module_record(NAME, "1.1.0", bundle), bundle, key, LogHead(first.root, 0, 1_000), 1_001
+    )
+    blocks = {**dict([namespace.block()]), **first.blocks(), **second.blocks()}
+    whole = write_car([namespace.cid, first.root, second.root], blocks.items())
+    server.on("GET", "/api/v1/export", Response(whole))
+    assert await client.export([DXN.parse(f"{NAME}@1.1.0")]) == whole
+
+    # the report of issue 18, in reverse: the later release alone, without the chain it extends
+    server.on("GET", "/api/v1/export", Response(write_car([namespace.cid, second.root], blocks.items())))
+    with pytest.raises(LogError, match=rf"does not import into an empty registry at {NAME} #1: .*seq 1, expected 0"):
+        await client.export([DXN.parse(f"{NAME}@1.1.0")])
+    server.on("GET", "/api/v1/export", Response(write_car([first.root, second.root], blocks.items())))
+    with pytest.raises(UnauthorizedError, match=f"does not import into an empty registry at {NAME} #0"):
+        await client.export([DXN.parse(f"{NAME}@1.1.0")])
+    reordered = write_car([namespace.cid, second.root, first.root], blocks.items())
+    server.on("GET", "/api/v1/export", Response(reordered))
+    with pytest.raises(LogError):
+        await client.export([DXN.parse(f"{NAME}@1.1.0")])
 
 
 async def test_import_reports_counts(hostile: tuple[Hostile, HttpClient]) -> None:

@@ -302,6 +302,19 @@ async def test_a_bundle_whose_bytes_do_not_match_the_record_is_refused(
     assert prepared.root in honest.roots
 
 
+async def test_an_export_that_withholds_a_yank_is_refused(scene: Scene, key: SigningKey, bundle: Bundle) -> None:
+    """A mirror importing it would resolve ranges to a version its registry yanked (issue 21, item 4)."""
+    await scene.claim(key)
+    prepared = await scene.publish(key, "1.0.0", bundle)
+    head = await scene.writer.log_head(X)
+    await scene.submit(yank(DXN.parse(X), Version.parse("1.0.0"), "broken", key, head, now_ms()))
+    honest = read_car(await scene.client.export([DXN.parse(f"{X}@1.0.0")]))
+    assert honest.roots[-1] != prepared.root  # the yank comes with the version
+    scene.proxy.answer("/api/v1/export", write_car(honest.roots[:-1], honest.blocks.items()))
+    with pytest.raises(RecordMismatchError, match=f"the export leaves {X}@1.0.0 not yanked; the registry's signed log"):
+        await scene.client.export([DXN.parse(f"{X}@1.0.0")])
+
+
 async def test_an_export_with_an_entry_outside_the_log_is_refused(
     scene: Scene, key: SigningKey, bundle: Bundle
 ) -> None:

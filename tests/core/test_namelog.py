@@ -6,7 +6,7 @@ from dmg.core.cid import CID
 from dmg.core.dxn import DXN
 from dmg.core.errors import ConflictError, LogError, UnauthorizedError
 from dmg.core.keys import SigningKey
-from dmg.core.namelog import DXNLogState, NamespaceState
+from dmg.core.namelog import DXNLogState, NamespaceState, exported_prefix
 from dmg.core.records import NamespaceClaim, NamespaceGrant, NamespaceRevoke, Release, Unyank, Yank
 from dmg.core.semver import Version
 
@@ -201,3 +201,45 @@ def test_states_are_immutable_values() -> None:
     empty = DXNLogState(X)
     after = empty.apply(cid(10), release(0), frozenset({OWNER}), namespace)
     assert empty.released == {} and after.released != {}
+
+
+def log_of(*steps: tuple[str, str]) -> list[Release | Yank | Unyank]:
+    """A DXN log of X from (kind, version) steps, each entry chained to the one before."""
+    entries: list[Release | Yank | Unyank] = []
+    for seq, (kind, text) in enumerate(steps):
+        prev, time, version = None if seq == 0 else cid(seq - 1), 10 + seq, Version.parse(text)
+        if kind == "release":
+            entries.append(Release(seq=seq, prev=prev, time=time, dxn=X, version=version, record=cid(100 + seq)))
+        elif kind == "yank":
+            entries.append(Yank(seq=seq, prev=prev, time=time, dxn=X, version=version, reason="broken"))
+        else:
+            entries.append(Unyank(seq=seq, prev=prev, time=time, dxn=X, version=version))
+    return entries
+
+
+def test_an_export_carries_the_log_through_its_versions_and_their_later_yanks() -> None:
+    log = log_of(
+        ("release", "1.0.0"),
+        ("release", "1.1.0"),
+        ("yank", "1.1.0"),
+        ("release", "1.2.0"),
+        ("release", "2.0.0"),
+        ("unyank", "1.1.0"),
+        ("release", "2.1.0"),
+    )
+    v = Version.parse
+    assert exported_prefix(log, [v("1.0.0")]) == 1
+    # 1.1.0 brings 1.0.0, and its yank; its unyank later brings 1.2.0 and 2.0.0 too
+    assert exported_prefix(log, [v("1.1.0")]) == 6
+    assert exported_prefix(log, [v("1.2.0")]) == 6  # 1.1.0 comes along, so its unyank does
+    assert exported_prefix(log, [v("2.1.0")]) == 7
+    assert exported_prefix(log, [v("1.0.0"), v("1.0.0")]) == 1
+    assert exported_prefix(log, []) == 0
+    with pytest.raises(LogError, match=r"version 3\.0\.0 is not released"):
+        exported_prefix(log, [v("3.0.0")])
+
+
+def test_a_later_yank_of_an_earlier_version_comes_with_the_export_of_a_later_one() -> None:
+    log = log_of(("release", "1.0.0"), ("release", "1.1.0"), ("release", "1.2.0"), ("yank", "1.0.0"))
+    assert exported_prefix(log, [Version.parse("1.1.0")]) == 4
+    assert exported_prefix(log, [Version.parse("1.2.0")]) == 4

@@ -20,7 +20,10 @@ from websockets.typing import Subprotocol
 
 from dmg.api.paging import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from dmg.authoring.publisher import claim, grant, release_bundle, revoke, unyank, yank
+from dmg.core import codec, dagjson
 from dmg.core.bundle import Bundle
+from dmg.core.car import read_car
+from dmg.core.cid import CID, DAG_CBOR
 from dmg.core.clock import now_ms
 from dmg.core.dxn import DXN
 from dmg.core.errors import DmgError
@@ -142,6 +145,35 @@ def test_versions_history_namespace_and_record(server: Server) -> None:
     assert set(envelope["signatures"][0]["key"]["/"]) == {"bytes"}
     entry = graphql(client, "query ($cid: String!) { record(cid: $cid) }", cid=data["versions"][1]["entry"])
     assert entry["data"]["record"]["payload"]["prev"] == {"/": data["versions"][0]["entry"]}
+
+
+def key_orders(value: Any) -> list[list[str]]:
+    """The keys of every map in ``value``, depth first, each map's in its own order; DAG-JSON's links and bytes
+    (``{"/": ...}``) are not maps of the data model and are left out."""
+    if isinstance(value, list):
+        return [order for item in value for order in key_orders(item)]
+    if not isinstance(value, dict) or list(value) == ["/"]:
+        return []
+    return [list(value), *(order for item in value.values() for order in key_orders(item))]
+
+
+def test_record_is_canonical_dag_json_for_every_block_of_a_module(server: Server) -> None:
+    """Every block of a release's DAG, as the record field gives it, is the canonical DAG-JSON encoder's output:
+    map keys by their UTF-8 bytes (not DAG-CBOR's shorter-first order) at every level, in the response's order."""
+    client, _ = server
+    entry = graphql(client, f'{{ versions(dxn: "{ECHO}") {{ entry }} }}')["data"]["versions"][1]["entry"]
+    car = read_car(client.get(f"/ipfs/{entry}?format=car").content)
+    reordered = 0
+    for cid, data in car.blocks.items():
+        record = graphql(client, "query ($cid: String!) { record(cid: $cid) }", cid=str(cid))["data"]["record"]
+        value = codec.decode(data) if cid.codec == DAG_CBOR else data
+        # httpx reads the response with json.loads, which keeps the order of the text's keys
+        assert json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() == dagjson.encode(value)
+        reordered += key_orders(value) != key_orders(record)
+    assert (len(car.blocks), reordered) == (6, 5)  # every map block: two entries, two records, the bundle index
+    index = next(data for cid, data in car.blocks.items() if codec.decode(data).get("type") == "bundle")
+    bundle = graphql(client, "query ($cid: String!) { record(cid: $cid) }", cid=str(CID.of(index)))["data"]
+    assert list(bundle["record"]) == ["chunks", "runtime", "sha256", "size", "type"]
 
 
 def test_introspection_for_graphiql_is_within_the_limits(server: Server) -> None:

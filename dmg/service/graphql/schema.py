@@ -186,7 +186,8 @@ class Query:
         return types.base64_hashes(await found.consistency_proof(from_, to))
 
     @strawberry.field(
-        description='Any stored block, decoded, in DAG-JSON form: CIDs as {"/": cid}, bytes as {"/": {"bytes": b64}}.'
+        description="Any stored block, decoded, as canonical DAG-JSON: map keys in UTF-8 byte order, CIDs as "
+        '{"/": cid}, bytes as {"/": {"bytes": b64}} (base64 without padding).'
     )
     async def record(self, info: ServiceInfo, cid: str) -> JSON:
         parsed = parse_cid(cid)

@@ -3,12 +3,13 @@
 CIDs, DXNs, versions and keys are strings in their canonical text forms (``bafy...``, ``com.example/function/x``,
 ``1.2.0``, ``did:key:z6Mk...``). Times are :data:`~dmg.http.graphql.Timestamp` (milliseconds since the Unix
 epoch; an integer that does not fit GraphQL's 32-bit ``Int``). Free-form parts of records (JSON Schemas,
-resources, triggers) are ``JSON``; :func:`dag_json` renders stored blocks after the DAG-JSON convention.
+resources, triggers) are ``JSON``; :func:`dag_json` renders stored blocks as canonical DAG-JSON.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,8 +19,8 @@ from strawberry.scalars import JSON
 from dmg.api.events import RegistryEvent
 from dmg.api.results import Resolution as RegistryResolution
 from dmg.api.results import StoredEntry, VersionInfo
+from dmg.core import dagjson
 from dmg.core.checkpoint import SignedCheckpoint
-from dmg.core.cid import CID
 from dmg.core.envelope import Envelope
 from dmg.core.records import (
     DXNEntry,
@@ -36,16 +37,10 @@ from dmg.service.logs import proof_log
 
 
 def dag_json(value: Any) -> Any:
-    """``value`` (decoded DAG-CBOR) as JSON: CIDs as ``{"/": "bafy..."}``, bytes as ``{"/": {"bytes": b64}}``."""
-    if isinstance(value, CID):
-        return {"/": str(value)}
-    if isinstance(value, bytes):
-        return {"/": {"bytes": base64.b64encode(value).decode().rstrip("=")}}
-    if isinstance(value, dict):
-        return {key: dag_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [dag_json(item) for item in value]
-    return value
+    """``value`` (decoded DAG-CBOR, or a raw block's bytes) as canonical DAG-JSON (:mod:`dmg.core.dagjson`), parsed
+    back into a JSON value whose maps keep the canonical key order (by UTF-8 bytes) on their way into the response:
+    CIDs as ``{"/": "bafy..."}``, bytes as ``{"/": {"bytes": b64}}``."""
+    return json.loads(dagjson.encode(value))
 
 
 @strawberry.type(description="Which version a DXN and range resolve to.")

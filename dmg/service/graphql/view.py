@@ -1,8 +1,9 @@
 """The ASGI view serving the registry's schema at ``/graphql``: POST and GET queries, GraphiQL for browsers, and
 subscriptions over the graphql-transport-ws WebSocket protocol.
 
-Every error leaving over HTTP carries ``extensions.code`` (:class:`dmg.http.graphql.CodedGraphQL`), also for a
-request the view refuses before executing anything. Resolvers reach the app's
+Every error carries ``extensions.code`` (:mod:`dmg.http.graphql`), over HTTP (also for a request the view refuses
+before executing anything) and over the WebSocket (in the protocol's ``error`` message when the operation is refused
+before it runs, in ``next`` when it fails running). Resolvers reach the app's
 :class:`~dmg.service.context.Service` as ``info.context["service"]``, next to the usual ``request`` and
 ``response``.
 """
